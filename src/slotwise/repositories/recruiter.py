@@ -1,0 +1,80 @@
+"""Recruiters, always returned with their cities loaded (the API shows ``city_ids``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from slotwise.core.repository.base import BaseRepository, Page
+from slotwise.core.result import Error, Result
+from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
+
+
+class RecruiterRepository(BaseRepository[Recruiter]):
+    load_options = (selectinload(Recruiter.cities),)
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(Recruiter, session)
+
+    async def get_active(self) -> Result[Sequence[Recruiter], Error]:
+        stmt = self._select().where(Recruiter.active.is_(True)).order_by(Recruiter.id)
+        return await self._scalars("get_active", stmt)
+
+    async def get_for_city(self, city_id: int) -> Result[Sequence[Recruiter], Error]:
+        """Active recruiters who work in the city."""
+        stmt = (
+            self._select()
+            .join(recruiter_cities, recruiter_cities.c.recruiter_id == Recruiter.id)
+            .where(recruiter_cities.c.city_id == city_id, Recruiter.active.is_(True))
+            .order_by(Recruiter.id)
+        )
+        return await self._scalars("get_for_city", stmt)
+
+    async def get_by_telegram_chat_id(self, chat_id: int) -> Result[Recruiter, Error]:
+        stmt = self._select().where(Recruiter.telegram_chat_id == chat_id)
+        return await self._one("get_by_telegram_chat_id", stmt, chat_id)
+
+    async def list(
+        self,
+        active: bool | None = None,
+        city_id: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Result[Page[Recruiter], Error]:
+        stmt = self._select()
+        if active is not None:
+            stmt = stmt.where(Recruiter.active.is_(active))
+        if city_id is not None:
+            stmt = stmt.where(
+                exists().where(
+                    recruiter_cities.c.recruiter_id == Recruiter.id,
+                    recruiter_cities.c.city_id == city_id,
+                )
+            )
+        return await self._page("list", stmt.order_by(Recruiter.id), limit, offset)
+
+    async def has_active_bookings(self, recruiter_id: int) -> Result[bool, Error]:
+        stmt = select(
+            exists().where(
+                Slot.recruiter_id == recruiter_id,
+                Slot.status.in_([s.value for s in ACTIVE_STATUSES]),
+            )
+        )
+
+        async def work() -> bool:
+            return bool(await self.session.scalar(stmt))
+
+        return await self._run("has_active_bookings", work)
+
+    async def load_cities(self, city_ids: Sequence[int]) -> Result[Sequence[City], Error]:
+        """The cities with these ids (to assign ``Recruiter.cities``), in one query."""
+
+        async def work() -> Sequence[City]:
+            if not city_ids:
+                return []
+            return (await self.session.scalars(select(City).where(City.id.in_(city_ids)))).all()
+
+        return await self._run("load_cities", work)

@@ -1,0 +1,132 @@
+"""Slots, always returned with their recruiter and city loaded (the API shows both).
+
+The many-to-one relations are joined in the same statement, so a list of any length costs
+one SELECT (plus one COUNT for pagination).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from slotwise.core.repository.base import BaseRepository, Page
+from slotwise.core.result import Error, Result, ValidationError, failure
+from slotwise.domain.models import ACTIVE_STATUSES, Slot, SlotStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SlotFilters:
+    recruiter_id: int | None = None
+    city_id: int | None = None
+    status: SlotStatus | None = None
+    start_from: datetime | None = None
+    start_to: datetime | None = None
+
+
+def _aware(name: str, value: datetime | None) -> ValidationError | None:
+    if value is not None and value.tzinfo is None:
+        return ValidationError(name, "must include a timezone offset (naive datetime)", value)
+    return None
+
+
+class SlotRepository(BaseRepository[Slot]):
+    load_options = (joinedload(Slot.recruiter), joinedload(Slot.city))
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(Slot, session)
+
+    async def get_free_for_recruiter(
+        self, recruiter_id: int, after: datetime
+    ) -> Result[Sequence[Slot], Error]:
+        """The recruiter's free slots starting at or after ``after``, soonest first."""
+        if (bad := _aware("after", after)) is not None:
+            return failure(bad)
+        stmt = (
+            self._select()
+            .where(
+                Slot.recruiter_id == recruiter_id,
+                Slot.status == SlotStatus.FREE,
+                Slot.start_utc >= after,
+            )
+            .order_by(Slot.start_utc, Slot.id)
+        )
+        return await self._scalars("get_free_for_recruiter", stmt)
+
+    async def get_upcoming_for_candidate(
+        self, telegram_id: int, after: datetime
+    ) -> Result[Sequence[Slot], Error]:
+        """The candidate's active (pending, booked, confirmed) slots from ``after`` on."""
+        if (bad := _aware("after", after)) is not None:
+            return failure(bad)
+        stmt = (
+            self._select()
+            .where(
+                Slot.candidate_telegram_id == telegram_id,
+                Slot.status.in_([s.value for s in ACTIVE_STATUSES]),
+                Slot.start_utc >= after,
+            )
+            .order_by(Slot.start_utc, Slot.id)
+        )
+        return await self._scalars("get_upcoming_for_candidate", stmt)
+
+    async def list(
+        self, filters: SlotFilters | None = None, limit: int = 100, offset: int = 0
+    ) -> Result[Page[Slot], Error]:
+        """A page of slots matching ``filters``, ordered by start_utc then id."""
+        filters = filters or SlotFilters()
+        for name in ("start_from", "start_to"):
+            if (bad := _aware(name, getattr(filters, name))) is not None:
+                return failure(bad)
+        stmt = self._select()
+        if filters.recruiter_id is not None:
+            stmt = stmt.where(Slot.recruiter_id == filters.recruiter_id)
+        if filters.city_id is not None:
+            stmt = stmt.where(Slot.city_id == filters.city_id)
+        if filters.status is not None:
+            stmt = stmt.where(Slot.status == SlotStatus(filters.status))
+        if filters.start_from is not None:
+            stmt = stmt.where(Slot.start_utc >= filters.start_from)
+        if filters.start_to is not None:
+            stmt = stmt.where(Slot.start_utc < filters.start_to)
+        return await self._page("list", stmt.order_by(Slot.start_utc, Slot.id), limit, offset)
+
+    async def get_for_update(self, id: int) -> Result[Slot, Error]:
+        """The slot, row-locked until the transaction ends (PostgreSQL; SQLite's writers are
+        serialised by BEGIN IMMEDIATE), with its fields refreshed from the database."""
+        stmt = (
+            self._select()
+            .where(Slot.id == id)
+            .with_for_update(of=Slot)
+            .execution_options(populate_existing=True)
+        )
+        return await self._one("get_for_update", stmt, id)
+
+    async def lock_many(self, ids: Sequence[int]) -> Result[Sequence[Slot], Error]:
+        """Row-lock several slots in id order (a fixed order cannot deadlock)."""
+        stmt = (
+            self._select()
+            .where(Slot.id.in_(sorted(set(ids))))
+            .order_by(Slot.id)
+            .with_for_update(of=Slot)
+            .execution_options(populate_existing=True)
+        )
+        return await self._scalars("lock_many", stmt)
+
+    async def overlapping(
+        self, recruiter_id: int, start: datetime, end: datetime, exclude_id: int | None = None
+    ) -> Result[Sequence[Slot], Error]:
+        """Non-canceled slots of the recruiter that overlap [start, end)."""
+        stmt = select(Slot).where(
+            Slot.recruiter_id == recruiter_id,
+            Slot.status != SlotStatus.CANCELED,
+            Slot.start_utc < end,
+            Slot.end_utc > start,
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(Slot.id != exclude_id)
+        return await self._scalars("overlapping", stmt)

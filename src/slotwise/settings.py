@@ -1,0 +1,76 @@
+"""Settings from the environment (and ``.env``), one object for the whole process.
+
+Variable names are the ones the user's document and FOUNDATIONS.md use (``DATABASE_URL``,
+``REDIS_HOST``, ...); the ``SLOTWISE_`` ones are ours.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{Path.cwd() / 'slotwise.db'}"
+
+
+def _split_tokens(value: object) -> object:
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(default=DEFAULT_SQLITE_URL)
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=20, ge=0, le=1000)
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=300)
+    db_echo: bool = False
+
+    cache_enabled: bool = True
+    redis_url: str | None = None
+    redis_host: str = "localhost"
+    redis_port: int = Field(default=6379, ge=1, le=65535)
+    redis_db: int = Field(default=0, ge=0)
+    redis_password: SecretStr | None = None
+    redis_max_connections: int = Field(default=50, ge=1)
+    redis_socket_timeout: float = Field(default=0.05, gt=0)
+    redis_connect_timeout: float = Field(default=0.2, gt=0)
+    cache_key_prefix: str = "slotwise"
+    cache_default_ttl_seconds: int = Field(default=1800, ge=1)
+
+    slow_query_threshold_ms: float = Field(default=100.0, ge=0)
+
+    slotwise_admin_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    slotwise_bot_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    slotwise_log_level: str = "INFO"
+    slotwise_log_json: bool = True
+
+    @field_validator("slotwise_admin_tokens", "slotwise_bot_tokens", mode="before")
+    @classmethod
+    def _tokens(cls, value: object) -> object:
+        return _split_tokens(value)
+
+    @field_validator("redis_password", mode="before")
+    @classmethod
+    def _empty_password(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()
