@@ -1,0 +1,158 @@
+"""Cache key names: the document's key patterns, escaped so that no value can change a key's shape.
+
+A logical key is ``segment:segment:...``. The segments written here are fixed words; every
+value that goes into a key passes through :func:`escape`, which percent-encodes ``:``, ``*``
+and everything else outside a small safe set. So a crafted value (``"5:*"``, ``"*"``) stays one
+segment and can neither read another key nor widen an invalidation pattern.
+
+A pattern is a key prefix that ends in ``:*`` (``"recruiters:*"``); ``"*"`` alone means
+everything. Patterns cost O(1) to invalidate (see ``slotwise.core.cache``), so a pattern must be
+a whole-segment prefix: ``"recruit*"`` is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+#: Characters kept as they are in a key segment; everything else is percent-encoded.
+_SAFE = "-_."
+#: Escaped values longer than this are replaced by a hash (bounded key length).
+_MAX_SEGMENT = 120
+#: The stand-in for ``None`` (``~`` itself is escaped, so no string can produce it).
+NONE_SEGMENT = "~"
+
+
+class CacheTTL(enum.IntEnum):
+    """Standard lifetimes in seconds (the document's values)."""
+
+    SHORT = 300
+    MEDIUM = 1800
+    LONG = 7200
+    VERY_LONG = 86400
+
+
+def escape(value: object) -> str:
+    """``value`` as one key segment: no ``:``, no ``*``, bounded length, one spelling per value.
+
+    Datetimes are normalised to UTC (09:00+02:00 and 07:00Z are the same instant, one key);
+    naive datetimes are refused because their instant is unknown.
+    """
+    if value is None:
+        return NONE_SEGMENT
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | enum.Enum) and not isinstance(value, str):
+        text = str(value.value if isinstance(value, enum.Enum) else value)
+    elif isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a naive datetime cannot be part of a cache key")
+        text = value.astimezone(UTC).isoformat()
+    else:
+        text = str(value)
+    # quote() never encodes "~"; it is ours (the None stand-in), so encode it by hand.
+    escaped = quote(text, safe=_SAFE).replace("~", "%7E")
+    if len(escaped) > _MAX_SEGMENT:
+        return "h" + hashlib.sha256(escaped.encode()).hexdigest()[:40]
+    return escaped
+
+
+def is_pattern(key: str) -> bool:
+    return key.endswith("*")
+
+
+def check_pattern(pattern: str) -> str:
+    """``pattern`` if it is ``"*"`` or ``"<segments>:*"``; ValueError otherwise."""
+    if pattern == "*":
+        return pattern
+    body = pattern[:-2] if pattern.endswith(":*") else None
+    if not body or "*" in body or body.startswith(":") or body.endswith(":") or "::" in body:
+        raise ValueError(
+            f"cache pattern {pattern!r}: only whole-segment prefixes like 'recruiters:*' "
+            "(or '*') can be invalidated in O(1)"
+        )
+    return pattern
+
+
+def check_key(key: str) -> str:
+    """``key`` if it can be a cache key (non-empty, no wildcard, no empty segment)."""
+    if not key or "*" in key or key.startswith(":") or key.endswith(":") or "::" in key:
+        raise ValueError(f"not a cache key: {key!r}")
+    return key
+
+
+def namespaces(key: str) -> list[str]:
+    """Every whole-segment prefix of ``key``: the patterns that cover it.
+
+    ``"slots:free:recruiter:3"`` -> ``["slots", "slots:free", "slots:free:recruiter"]``.
+    """
+    parts = key.split(":")
+    return [":".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def covers(target: str, key: str) -> bool:
+    """True when invalidating ``target`` (a key or a pattern) affects ``key``."""
+    if target == "*":
+        return True
+    if target.endswith(":*"):
+        return key.startswith(target[:-1])
+    return target == key
+
+
+class CacheKeys:
+    """Every key pattern of the document, plus the ones the other read paths need."""
+
+    # Entities by id
+    @staticmethod
+    def recruiter(recruiter_id: int) -> str:
+        return f"recruiter:{escape(recruiter_id)}"
+
+    @staticmethod
+    def city(city_id: int) -> str:
+        return f"city:{escape(city_id)}"
+
+    @staticmethod
+    def slot(slot_id: int) -> str:
+        return f"slot:{escape(slot_id)}"
+
+    @staticmethod
+    def user(user_id: int) -> str:
+        return f"user:{escape(user_id)}"
+
+    @staticmethod
+    def user_by_telegram(telegram_id: int) -> str:
+        return f"user:telegram:{escape(telegram_id)}"
+
+    # Lists
+    @staticmethod
+    def recruiters_active() -> str:
+        return "recruiters:active"
+
+    @staticmethod
+    def recruiters_for_city(city_id: int) -> str:
+        return f"recruiters:city:{escape(city_id)}"
+
+    @staticmethod
+    def cities_active() -> str:
+        return "cities:active"
+
+    @staticmethod
+    def slots_free_for_recruiter(recruiter_id: int, after: datetime) -> str:
+        """The document's key ignored ``after``; two calls with different ``after`` then shared
+        one entry. ``after`` is part of the key here, under the recruiter's own prefix so that
+        ``slots_free_pattern(recruiter_id)`` drops every ``after`` at once."""
+        return f"slots:free:recruiter:{escape(recruiter_id)}:after:{escape(after)}"
+
+    @staticmethod
+    def slots_free_pattern(recruiter_id: int) -> str:
+        return f"slots:free:recruiter:{escape(recruiter_id)}:*"
+
+    @staticmethod
+    def templates_for_city(city_id: int | None) -> str:
+        return f"templates:city:{escape(city_id)}"
+
+    @staticmethod
+    def template_resolved(city_id: int | None, key: str) -> str:
+        return f"templates:resolve:{escape(city_id)}:{escape(key)}"
