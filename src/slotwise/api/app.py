@@ -1,0 +1,95 @@
+"""The FastAPI application: ``create_app(settings=None)`` builds it, its lifespan owns the
+database engine (and the cache connection), and every error leaves as JSON.
+
+``slotwise serve`` runs it through uvicorn as a factory (``slotwise.api.app:create_app``), so
+several worker processes each build their own app, engine and pools.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from slotwise.api.auth import TokenTable
+from slotwise.api.errors import install_error_handlers
+from slotwise.api.middleware.queries import QueryScopeMiddleware
+from slotwise.api.observability import (
+    install_observability,
+    start_observability,
+    stop_observability,
+)
+from slotwise.api.routes import (
+    candidates,
+    cities,
+    health,
+    recruiters,
+    slots,
+    templates,
+)
+from slotwise.core import db
+from slotwise.core.cache import disconnect_cache, open_app_cache
+from slotwise.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Booking interview slots with recruiters.
+
+Every `/api` route needs `Authorization: Bearer <token>`; `admin` tokens may do everything,
+`bot` tokens may read and book / confirm / release / reschedule for a candidate. Errors are
+`{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new application.
+
+    Without ``settings`` it serves the process-wide engine (``slotwise.core.db``) built from
+    the environment; with ``settings`` it builds and owns an engine of its own from them.
+    """
+    own_engine = settings is not None
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.build_engine(settings) if own_engine else db.get_engine()
+        app.state.engine = engine
+        app.state.session_factory = (
+            db.build_session_factory(engine) if own_engine else db.get_session_factory()
+        )
+        # --- cache: connect (owner: cache engineer) ----------------------------------------
+        own_cache = await open_app_cache(settings)  # never raises: no Redis = uncached
+        # --- end cache connect ------------------------------------------------------------
+        await start_observability(app, engine)  # metrics engineer: SQL timing, pool gauges
+        try:
+            yield
+        finally:
+            await stop_observability(app)  # metrics engineer
+            # --- cache: disconnect (owner: cache engineer) ---------------------------------
+            if own_cache:
+                await disconnect_cache()
+            # --- end cache disconnect ------------------------------------------------------
+            await engine.dispose()
+
+    app = FastAPI(
+        title="slotwise",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.tokens = TokenTable.from_settings(settings)
+    install_error_handlers(app)
+    # --- observability middleware (owner: metrics engineer) -------------------------------
+    # Added after install_error_handlers so it wraps the catch-all: request ids and request
+    # metrics then cover 500/503 responses too.
+    install_observability(app, settings)
+    # --- end observability ----------------------------------------------------------------
+    # --- query scope: per-request QueryCache and N+1 detector (owner: query engineer) -----
+    app.add_middleware(QueryScopeMiddleware)
+    # --- end query scope ------------------------------------------------------------------
+    for module in (health, cities, recruiters, slots, candidates, templates):
+        app.include_router(module.router)
+    return app

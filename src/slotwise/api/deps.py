@@ -1,0 +1,67 @@
+"""FastAPI dependencies as ``Annotated`` aliases, so route signatures stay short and typed.
+
+* ``UowDep``: a read-only unit of work for queries (never committed).
+* ``UowFactoryDep``: what services take; each use case opens (and commits) its own.
+* ``AnyRoleDep`` / ``BotOrAdminDep`` / ``AdminDep``: authentication and the role check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from slotwise.api.auth import Role, authenticate, bearer_scheme, require
+from slotwise.core.uow import UnitOfWork
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return factory
+
+
+def get_uow_factory(request: Request) -> UowFactory:
+    factory = _session_factory(request)
+    return lambda: UnitOfWork(factory)
+
+
+async def get_read_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with UnitOfWork(_session_factory(request), read_only=True) as uow:
+        yield uow
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
+
+
+def any_role(request: Request, credentials: Credentials) -> Role:
+    return authenticate(request, credentials)
+
+
+def bot_or_admin(role: Annotated[Role, Depends(any_role)]) -> Role:
+    return require(role, frozenset({Role.ADMIN, Role.BOT}))
+
+
+def admin_only(role: Annotated[Role, Depends(any_role)]) -> Role:
+    return require(role, frozenset({Role.ADMIN}))
+
+
+UowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+UowFactoryDep = Annotated[UowFactory, Depends(get_uow_factory)]
+AnyRoleDep = Annotated[Role, Depends(any_role)]
+BotOrAdminDep = Annotated[Role, Depends(bot_or_admin)]
+AdminDep = Annotated[Role, Depends(admin_only)]
+
+
+INT64_MAX = 2**63 - 1
+
+#: A path id: positive and within 64 bits (anything else is a 422, not a database error).
+PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+#: An optional id filter in the query string.
+QueryId = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size, 1-500")]
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="rows to skip")]

@@ -1,0 +1,1 @@
+"""Pure-ASGI middleware (cheaper than BaseHTTPMiddleware and safe for streaming responses)."""

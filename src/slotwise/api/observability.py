@@ -1,0 +1,63 @@
+"""Wiring observability into the app: ``create_app`` calls ``install_observability`` (after
+the error handlers, so these middlewares wrap the catch-all and see its 500/503), and the
+lifespan calls ``start_observability`` / ``stop_observability`` around serving.
+
+Middleware order, outermost first: request id (asgi-correlation-id) -> request metrics ->
+the app's own. The request id is set before anything can log, and echoed on every response,
+errors included; the metrics see the status the client really got.
+"""
+
+from __future__ import annotations
+
+import re
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slotwise.api.middleware.metrics import RequestMetricsMiddleware
+from slotwise.api.routes import metrics as metrics_routes
+from slotwise.core import tracing
+from slotwise.core.logging import configure_logging, register_secrets
+from slotwise.core.observability import Observability
+from slotwise.settings import Settings
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def valid_request_id(value: str) -> bool:
+    """A client's id is echoed only if it is short and plain (no log or header injection)."""
+    return _REQUEST_ID.fullmatch(value) is not None
+
+
+def install_observability(app: FastAPI, settings: Settings) -> Observability:
+    configure_logging(settings.slotwise_log_level, settings.slotwise_log_json)
+    register_secrets(
+        t.get_secret_value()
+        for t in (*settings.slotwise_admin_tokens, *settings.slotwise_bot_tokens)
+    )
+    observability = Observability()
+    app.state.observability = observability
+    app.include_router(metrics_routes.router)
+    if not settings.slotwise_observability:
+        return observability  # only to measure what the rest costs (slotwise.bench)
+    app.add_middleware(RequestMetricsMiddleware)
+    if tracing.tracing_requested():
+        tracing.instrument_app(app, observability.enable_tracing())
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=valid_request_id
+    )
+    return observability
+
+
+async def start_observability(app: FastAPI, engine: AsyncEngine) -> None:
+    observability: Observability | None = getattr(app.state, "observability", None)
+    if observability is not None and app.state.settings.slotwise_observability:
+        await observability.start(engine)
+
+
+async def stop_observability(app: FastAPI) -> None:
+    observability: Observability | None = getattr(app.state, "observability", None)
+    if observability is not None:
+        await observability.stop()

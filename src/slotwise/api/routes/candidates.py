@@ -1,0 +1,34 @@
+"""/api/candidates/{telegram_id}/slots: a candidate's upcoming active slots (bot or admin)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from slotwise.api.deps import BotOrAdminDep, Limit, Offset, UowDep
+from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.schemas import INT64_MAX, Page, SlotOut
+
+router = APIRouter(
+    prefix="/api/candidates", tags=["candidates"], responses=error_responses(401, 403, 422, 503)
+)
+
+
+@router.get(
+    "/{telegram_id}/slots",
+    response_model=Page[SlotOut],
+    summary="The candidate's upcoming pending, booked and confirmed slots",
+)
+async def candidate_slots(
+    _: BotOrAdminDep,
+    telegram_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+    uow: UowDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[SlotOut]:
+    # At most one active slot per recruiter: the list is short, so it is cut here.
+    slots = unwrap(await uow.slots.get_upcoming_for_candidate(telegram_id, datetime.now(UTC)))
+    items = [SlotOut.of(s) for s in slots[offset : offset + limit]]
+    return Page(items=items, total=len(slots), limit=limit, offset=offset)

@@ -1,0 +1,45 @@
+"""/api/cities: list (any role), create and change (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from slotwise.api.deps import AdminDep, AnyRoleDep, Limit, Offset, PathId, UowDep, UowFactoryDep
+from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.schemas import CityCreate, CityOut, CityUpdate, Page
+from slotwise.services import cities as service
+
+router = APIRouter(prefix="/api/cities", tags=["cities"], responses=error_responses(401, 422, 503))
+
+
+@router.get("", response_model=Page[CityOut], summary="List cities (by name)")
+async def list_cities(
+    _: AnyRoleDep, uow: UowDep, active: bool | None = None, limit: Limit = 100, offset: Offset = 0
+) -> Page[CityOut]:
+    page = unwrap(await uow.cities.list(active=active, limit=limit, offset=offset))
+    return Page(
+        items=[CityOut.of(c) for c in page.items], total=page.total, limit=limit, offset=offset
+    )
+
+
+@router.post(
+    "",
+    response_model=CityOut,
+    status_code=201,
+    summary="Create a city",
+    responses=error_responses(403, 409),
+)
+async def create_city(_: AdminDep, body: CityCreate, uows: UowFactoryDep) -> CityOut:
+    return CityOut.of(unwrap(await service.create_city(uows, body.model_dump())))
+
+
+@router.patch(
+    "/{city_id}",
+    response_model=CityOut,
+    summary="Change a city (only the fields sent)",
+    responses=error_responses(403, 404, 409),
+)
+async def update_city(
+    _: AdminDep, city_id: PathId, body: CityUpdate, uows: UowFactoryDep
+) -> CityOut:
+    return CityOut.of(unwrap(await service.update_city(uows, city_id, body.changes())))

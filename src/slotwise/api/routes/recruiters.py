@@ -1,0 +1,90 @@
+"""/api/recruiters: list and get (any role), create, change and delete (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from slotwise.api.deps import (
+    AdminDep,
+    AnyRoleDep,
+    Limit,
+    Offset,
+    PathId,
+    QueryId,
+    UowDep,
+    UowFactoryDep,
+)
+from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.schemas import Page, RecruiterCreate, RecruiterOut, RecruiterUpdate
+from slotwise.services import recruiters as service
+
+router = APIRouter(
+    prefix="/api/recruiters", tags=["recruiters"], responses=error_responses(401, 422, 503)
+)
+
+
+@router.get("", response_model=Page[RecruiterOut], summary="List recruiters with city_ids")
+async def list_recruiters(
+    _: AnyRoleDep,
+    uow: UowDep,
+    active: bool | None = None,
+    city_id: QueryId = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[RecruiterOut]:
+    page = unwrap(
+        await uow.recruiters.list(active=active, city_id=city_id, limit=limit, offset=offset)
+    )
+    return Page(
+        items=[RecruiterOut.of(r) for r in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/{recruiter_id}",
+    response_model=RecruiterOut,
+    summary="One recruiter",
+    responses=error_responses(404),
+)
+async def get_recruiter(_: AnyRoleDep, recruiter_id: PathId, uow: UowDep) -> RecruiterOut:
+    return RecruiterOut.of(unwrap(await uow.recruiters.get(recruiter_id)))
+
+
+@router.post(
+    "",
+    response_model=RecruiterOut,
+    status_code=201,
+    summary="Create a recruiter",
+    responses=error_responses(403, 409),
+)
+async def create_recruiter(_: AdminDep, body: RecruiterCreate, uows: UowFactoryDep) -> RecruiterOut:
+    fields = body.model_dump(exclude={"city_ids"})
+    return RecruiterOut.of(unwrap(await service.create_recruiter(uows, fields, body.city_ids)))
+
+
+@router.patch(
+    "/{recruiter_id}",
+    response_model=RecruiterOut,
+    summary="Change a recruiter (only the fields sent; city_ids replaces the cities)",
+    responses=error_responses(403, 404, 409),
+)
+async def update_recruiter(
+    _: AdminDep, recruiter_id: PathId, body: RecruiterUpdate, uows: UowFactoryDep
+) -> RecruiterOut:
+    updated = await service.update_recruiter(uows, recruiter_id, body.changes())
+    return RecruiterOut.of(unwrap(updated))
+
+
+@router.delete(
+    "/{recruiter_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a recruiter and its slots (409 while it has active bookings)",
+    responses=error_responses(403, 404, 409),
+)
+async def delete_recruiter(_: AdminDep, recruiter_id: PathId, uows: UowFactoryDep) -> Response:
+    unwrap(await service.delete_recruiter(uows, recruiter_id))
+    return Response(status_code=204)

@@ -1,0 +1,175 @@
+"""/api/slots: list and get (any role), create and delete (admin), and the booking
+transitions (book / confirm / release / reschedule: bot or admin; approve / cancel: admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from slotwise.api.deps import (
+    AdminDep,
+    AnyRoleDep,
+    BotOrAdminDep,
+    Limit,
+    Offset,
+    PathId,
+    QueryId,
+    UowDep,
+    UowFactoryDep,
+)
+from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.schemas import (
+    BookRequest,
+    CandidateRequest,
+    Page,
+    RescheduleRequest,
+    SlotBulkCreate,
+    SlotCreate,
+    SlotOut,
+)
+from slotwise.domain.models import SlotStatus
+from slotwise.repositories import SlotFilters
+from slotwise.services import booking
+from slotwise.services import slots as service
+from slotwise.services.slots import NewSlot
+
+router = APIRouter(prefix="/api/slots", tags=["slots"], responses=error_responses(401, 422, 503))
+
+_TRANSITION_ERRORS = error_responses(403, 404, 409)
+
+
+@router.get("", response_model=Page[SlotOut], summary="List slots, ordered by start_utc, id")
+async def list_slots(
+    _: AnyRoleDep,
+    uow: UowDep,
+    recruiter_id: QueryId = None,
+    city_id: QueryId = None,
+    status: SlotStatus | None = None,
+    start_from: Annotated[AwareDatetime | None, Query(description="start_utc >= this")] = None,
+    start_to: Annotated[AwareDatetime | None, Query(description="start_utc < this")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[SlotOut]:
+    filters = SlotFilters(recruiter_id, city_id, status, start_from, start_to)
+    page = unwrap(await uow.slots.list(filters, limit=limit, offset=offset))
+    return Page(
+        items=[SlotOut.of(s) for s in page.items], total=page.total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/{slot_id}", response_model=SlotOut, summary="One slot", responses=error_responses(404)
+)
+async def get_slot(_: AnyRoleDep, slot_id: PathId, uow: UowDep) -> SlotOut:
+    return SlotOut.of(unwrap(await uow.slots.get(slot_id)))
+
+
+def _new(body: SlotCreate) -> NewSlot:
+    return NewSlot(body.recruiter_id, body.start_utc, body.duration_min, body.city_id)
+
+
+@router.post(
+    "",
+    response_model=SlotOut,
+    status_code=201,
+    summary="Create a free slot (409 if it overlaps another of the recruiter)",
+    responses=error_responses(403, 409),
+)
+async def create_slot(_: AdminDep, body: SlotCreate, uows: UowFactoryDep) -> SlotOut:
+    return SlotOut.of(unwrap(await service.create_slot(uows, _new(body))))
+
+
+@router.post(
+    "/bulk",
+    response_model=list[SlotOut],
+    status_code=201,
+    summary="Create many slots: all or nothing",
+    responses=error_responses(403, 409),
+)
+async def create_slots(_: AdminDep, body: SlotBulkCreate, uows: UowFactoryDep) -> list[SlotOut]:
+    created = unwrap(await service.create_slots(uows, [_new(s) for s in body.slots]))
+    return [SlotOut.of(s) for s in created]
+
+
+@router.delete(
+    "/{slot_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a free or canceled slot",
+    responses=_TRANSITION_ERRORS,
+)
+async def delete_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
+    unwrap(await service.delete_slot(uows, slot_id))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{slot_id}/book",
+    response_model=SlotOut,
+    summary="A candidate books a free slot (free -> pending)",
+    responses=_TRANSITION_ERRORS,
+)
+async def book_slot(
+    _: BotOrAdminDep, slot_id: PathId, body: BookRequest, uows: UowFactoryDep
+) -> SlotOut:
+    cmd = booking.BookSlot(slot_id, body.telegram_id, body.name, body.timezone)
+    return SlotOut.of(unwrap(await booking.book(uows, cmd)))
+
+
+@router.post(
+    "/{slot_id}/approve",
+    response_model=SlotOut,
+    summary="The recruiter approves (pending -> booked)",
+    responses=_TRANSITION_ERRORS,
+)
+async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
+    return SlotOut.of(unwrap(await booking.approve(uows, slot_id)))
+
+
+@router.post(
+    "/{slot_id}/cancel",
+    response_model=SlotOut,
+    summary="The recruiter withdraws the slot (-> canceled)",
+    responses=_TRANSITION_ERRORS,
+)
+async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
+    return SlotOut.of(unwrap(await booking.cancel(uows, slot_id)))
+
+
+@router.post(
+    "/{slot_id}/confirm",
+    response_model=SlotOut,
+    summary="The holder confirms attendance (booked -> confirmed_by_candidate)",
+    responses=_TRANSITION_ERRORS,
+)
+async def confirm_slot(
+    _: BotOrAdminDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
+) -> SlotOut:
+    return SlotOut.of(unwrap(await booking.confirm(uows, slot_id, body.telegram_id)))
+
+
+@router.post(
+    "/{slot_id}/release",
+    response_model=SlotOut,
+    summary="The holder gives the slot back (-> free)",
+    responses=_TRANSITION_ERRORS,
+)
+async def release_slot(
+    _: BotOrAdminDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
+) -> SlotOut:
+    return SlotOut.of(unwrap(await booking.release(uows, slot_id, body.telegram_id)))
+
+
+@router.post(
+    "/{slot_id}/reschedule",
+    response_model=SlotOut,
+    summary="Move the holder to a free slot, atomically; returns the new slot",
+    responses=_TRANSITION_ERRORS,
+)
+async def reschedule_slot(
+    _: BotOrAdminDep, slot_id: PathId, body: RescheduleRequest, uows: UowFactoryDep
+) -> SlotOut:
+    cmd = booking.Reschedule(slot_id, body.telegram_id, body.new_slot_id)
+    return SlotOut.of(unwrap(await booking.reschedule(uows, cmd)))

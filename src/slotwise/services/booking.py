@@ -1,0 +1,176 @@
+"""Booking use cases: book, approve, confirm, release, cancel, reschedule.
+
+Each is one transaction that decides on row-locked data (``get_for_update`` / ``lock_many``),
+so concurrent requests for one slot queue on its row; the partial unique index (one active
+slot per candidate and recruiter) settles races between different slots. A lost race is a
+409 value, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slotwise.core.result import (
+    ConflictError,
+    Error,
+    Failure,
+    NotFoundError,
+    Result,
+    Success,
+    ValidationError,
+)
+from slotwise.core.uow import UnitOfWork
+from slotwise.domain.models import NotHolder, Slot, SlotStatus, TransitionRejected, User
+from slotwise.services.common import UowFactory, finish, not_holder, rejected
+
+_Change = Callable[[Slot], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BookSlot:
+    slot_id: int
+    telegram_id: int
+    name: str
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reschedule:
+    slot_id: int
+    telegram_id: int
+    new_slot_id: int
+
+
+async def book(uow_factory: UowFactory, cmd: BookSlot) -> Result[Slot, Error]:
+    """A candidate asks for a free slot: free -> pending, and the candidate is recorded."""
+    async with uow_factory() as uow:
+        found = await uow.slots.get_for_update(cmd.slot_id)
+        if isinstance(found, Failure):
+            return found
+        slot = found.value
+        try:
+            slot.book(cmd.telegram_id, cmd.name, cmd.timezone)
+        except TransitionRejected as exc:
+            return rejected(exc)
+        saved = await uow.slots.update(slot)
+        if isinstance(saved, Failure):
+            return saved
+        candidate = await save_candidate(uow, cmd.telegram_id, cmd.name, cmd.timezone, slot.city_id)
+        if isinstance(candidate, Failure):
+            return candidate
+        return await finish(uow, saved.value)
+
+
+async def save_candidate(
+    uow: UnitOfWork, telegram_id: int, name: str, timezone: str | None, city_id: int | None
+) -> Result[User, Error]:
+    """Create the candidate, or bring name/timezone up to date (written only when changed)."""
+    existing = await uow.users.get_by_telegram_id(telegram_id)
+    if isinstance(existing, Success):
+        return await _refresh_candidate(uow, existing.value, name, timezone)
+    if not isinstance(existing.error, NotFoundError):
+        return existing
+    created = await uow.users.add(
+        User(telegram_id=telegram_id, name=name, timezone=timezone, city_id=city_id)
+    )
+    if isinstance(created, Failure) and isinstance(created.error, ConflictError):
+        # Another request created the same candidate a moment ago (its insert won the unique
+        # index and has committed by now): update that row instead.
+        again = await uow.users.get_by_telegram_id(telegram_id)
+        if isinstance(again, Failure):
+            return again
+        return await _refresh_candidate(uow, again.value, name, timezone)
+    return created
+
+
+async def _refresh_candidate(
+    uow: UnitOfWork, user: User, name: str, timezone: str | None
+) -> Result[User, Error]:
+    new_timezone = timezone if timezone is not None else user.timezone
+    if user.name == name and user.timezone == new_timezone:
+        return Success(user)
+    user.name = name
+    user.timezone = new_timezone
+    return await uow.users.update(user)
+
+
+async def approve(uow_factory: UowFactory, slot_id: int) -> Result[Slot, Error]:
+    """The recruiter accepts the request: pending -> booked."""
+    return await _transition(uow_factory, slot_id, lambda slot: slot.approve())
+
+
+async def cancel(uow_factory: UowFactory, slot_id: int) -> Result[Slot, Error]:
+    """The recruiter withdraws the slot (from any status but canceled)."""
+    return await _transition(uow_factory, slot_id, lambda slot: slot.cancel())
+
+
+async def confirm(uow_factory: UowFactory, slot_id: int, telegram_id: int) -> Result[Slot, Error]:
+    """The holder confirms attendance: booked -> confirmed_by_candidate."""
+    return await _transition(uow_factory, slot_id, lambda slot: slot.confirm(telegram_id))
+
+
+async def release(uow_factory: UowFactory, slot_id: int, telegram_id: int) -> Result[Slot, Error]:
+    """The holder gives the slot back: active -> free, candidate fields cleared."""
+    return await _transition(uow_factory, slot_id, lambda slot: slot.release(telegram_id))
+
+
+async def _transition(
+    uow_factory: UowFactory, slot_id: int, change: _Change
+) -> Result[Slot, Error]:
+    async with uow_factory() as uow:
+        found = await uow.slots.get_for_update(slot_id)
+        if isinstance(found, Failure):
+            return found
+        slot = found.value
+        try:
+            change(slot)
+        except TransitionRejected as exc:
+            return rejected(exc)
+        except NotHolder as exc:
+            return not_holder(exc)
+        saved = await uow.slots.update(slot)
+        if isinstance(saved, Failure):
+            return saved
+        return await finish(uow, saved.value)
+
+
+async def reschedule(uow_factory: UowFactory, cmd: Reschedule) -> Result[Slot, Error]:
+    """Move the candidate from one slot to a free one, atomically: both change or neither.
+
+    Both rows are locked in id order (no deadlock between two opposite reschedules); the old
+    slot is released before the new one is booked, so the one-active-slot-per-recruiter index
+    allows a move between two slots of the same recruiter.
+    """
+    if cmd.new_slot_id == cmd.slot_id:
+        return Failure(ValidationError("new_slot_id", "must differ from the current slot"))
+    async with uow_factory() as uow:
+        locked = await uow.slots.lock_many([cmd.slot_id, cmd.new_slot_id])
+        if isinstance(locked, Failure):
+            return locked
+        by_id = {slot.id: slot for slot in locked.value}
+        for wanted in (cmd.slot_id, cmd.new_slot_id):
+            if wanted not in by_id:
+                return Failure(NotFoundError("Slot", wanted))
+        old, new = by_id[cmd.slot_id], by_id[cmd.new_slot_id]
+        if SlotStatus(new.status) is not SlotStatus.FREE:
+            exc = TransitionRejected("book", SlotStatus(new.status).value)
+            return rejected(exc, action="reschedule")
+        name, timezone = old.candidate_name, old.candidate_timezone
+        # One slot at a time: the old one is free in the database before the new one is
+        # booked, as the one-active-slot-per-recruiter index requires.
+        steps: tuple[tuple[Slot, _Change], ...] = (
+            (old, lambda slot: slot.release(cmd.telegram_id)),
+            (new, lambda slot: slot.book(cmd.telegram_id, name or "", timezone)),
+        )
+        for slot, change in steps:
+            try:
+                change(slot)
+            except TransitionRejected as exc:
+                return rejected(exc, action="reschedule")
+            except NotHolder as exc:
+                return not_holder(exc)
+            saved = await uow.slots.update(slot)
+            if isinstance(saved, Failure):
+                return saved
+        return await finish(uow, new)

@@ -1,0 +1,106 @@
+"""Recruiter management: create, change (including cities), delete (not while booked)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slotwise.core.result import ConflictError, Error, Failure, Result, Success, ValidationError
+from slotwise.core.uow import UnitOfWork
+from slotwise.domain.models import City, Recruiter
+from slotwise.services.common import UowFactory, finish, flush
+
+FIELDS = frozenset({"name", "timezone", "telegram_chat_id", "active", "meeting_url"})
+
+
+async def create_recruiter(
+    uow_factory: UowFactory, fields: Mapping[str, Any], city_ids: Sequence[int] = ()
+) -> Result[Recruiter, Error]:
+    async with uow_factory() as uow:
+        cities = await _cities(uow, city_ids)
+        if isinstance(cities, Failure):
+            return cities
+        recruiter = Recruiter(**{k: v for k, v in fields.items() if k in FIELDS})
+        # Insert first, then link: linking persistent cities to a recruiter that is not in the
+        # session yet would make the savepoint's flush skip the association rows.
+        recruiter.cities = []
+        added = await uow.recruiters.add(recruiter)
+        if isinstance(added, Failure) or not cities.value:
+            return added if isinstance(added, Failure) else await finish(uow, added.value)
+        linked = await _link(uow, recruiter, cities.value)
+        if isinstance(linked, Failure):
+            return linked
+        return await finish(uow, linked.value)
+
+
+async def update_recruiter(
+    uow_factory: UowFactory, recruiter_id: int, changes: Mapping[str, Any]
+) -> Result[Recruiter, Error]:
+    """Apply ``changes`` (only the keys given); ``city_ids`` replaces the recruiter's cities."""
+    async with uow_factory() as uow:
+        found = await uow.recruiters.get(recruiter_id)
+        if isinstance(found, Failure):
+            return found
+        recruiter = found.value
+        for name, value in changes.items():
+            if name in FIELDS:
+                setattr(recruiter, name, value)
+        if "city_ids" in changes:
+            cities = await _cities(uow, changes["city_ids"])
+            if isinstance(cities, Failure):
+                return cities
+            linked = await _link(uow, recruiter, cities.value)
+            if isinstance(linked, Failure):
+                return linked
+        saved = await uow.recruiters.update(recruiter)
+        if isinstance(saved, Failure):
+            return saved
+        return await finish(uow, saved.value)
+
+
+async def delete_recruiter(uow_factory: UowFactory, recruiter_id: int) -> Result[bool, Error]:
+    """Delete the recruiter and its slots, refused (409) while any slot is held by a candidate."""
+    async with uow_factory() as uow:
+        exists = await uow.recruiters.exists(recruiter_id)
+        if isinstance(exists, Failure):
+            return exists
+        if not exists.value:
+            return (await uow.recruiters.get(recruiter_id)).map(lambda _: False)
+        busy = await uow.recruiters.has_active_bookings(recruiter_id)
+        if isinstance(busy, Failure):
+            return busy
+        if busy.value:
+            return Failure(
+                ConflictError(
+                    "Recruiter",
+                    "the recruiter has active bookings; release or cancel them first",
+                    "slots",
+                )
+            )
+        deleted = await uow.recruiters.delete(recruiter_id)
+        if isinstance(deleted, Failure):
+            return deleted
+        return await finish(uow, True)
+
+
+async def _link(
+    uow: UnitOfWork, recruiter: Recruiter, cities: Sequence[City]
+) -> Result[Recruiter, Error]:
+    """Replace the recruiter's cities. The association rows are flushed here, before the
+    repository's update (which then writes the recruiter's own columns and invalidates)."""
+    recruiter.cities = list(cities)
+    flushed = await flush(uow)
+    if isinstance(flushed, Failure):
+        return flushed
+    return await uow.recruiters.update(recruiter)
+
+
+async def _cities(uow: UnitOfWork, city_ids: Sequence[int]) -> Result[Sequence[City], Error]:
+    wanted = sorted(set(city_ids))
+    loaded = await uow.recruiters.load_cities(wanted)
+    if isinstance(loaded, Failure):
+        return loaded
+    missing = sorted(set(wanted) - {city.id for city in loaded.value})
+    if missing:
+        return Failure(ValidationError("city_ids", f"no such cities: {missing}", missing))
+    return Success(loaded.value)

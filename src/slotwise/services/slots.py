@@ -1,0 +1,122 @@
+"""Slot management: create one, create many (all or nothing), delete a free or canceled one.
+
+Overlaps are refused by the database (the exclusion constraint on PostgreSQL, triggers on
+SQLite), so two requests creating overlapping slots at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from slotwise.core.repository.base import BaseRepository
+from slotwise.core.result import (
+    ConflictError,
+    Error,
+    Failure,
+    InvalidTransitionError,
+    Result,
+    Success,
+    ValidationError,
+)
+from slotwise.core.uow import UnitOfWork
+from slotwise.domain.models import Slot, SlotStatus
+from slotwise.services.common import UowFactory, finish
+
+DELETABLE = frozenset({SlotStatus.FREE, SlotStatus.CANCELED})
+
+
+@dataclass(frozen=True, slots=True)
+class NewSlot:
+    recruiter_id: int
+    start_utc: datetime
+    duration_min: int = 60
+    city_id: int | None = None
+
+
+async def create_slot(uow_factory: UowFactory, new: NewSlot) -> Result[Slot, Error]:
+    created = await create_slots(uow_factory, [new])
+    return created.map(lambda slots: slots[0])
+
+
+async def create_slots(
+    uow_factory: UowFactory, batch: Sequence[NewSlot]
+) -> Result[list[Slot], Error]:
+    """Create every slot of ``batch`` or none; errors name the failing item (``slots[i]``)."""
+    async with uow_factory() as uow:
+        checked = await _check_references(uow, batch)
+        if isinstance(checked, Failure):
+            return checked
+        ids: list[int] = []
+        for index, new in enumerate(batch):
+            added = await uow.slots.add(
+                Slot(
+                    recruiter_id=new.recruiter_id,
+                    city_id=new.city_id,
+                    start_utc=new.start_utc,
+                    duration_min=new.duration_min,
+                    status=SlotStatus.FREE,
+                )
+            )
+            if isinstance(added, Failure):
+                return Failure(_at(added.error, index, len(batch)))
+            ids.append(added.value.id)
+        # Reload with recruiter and city (one statement); the rows are this transaction's own.
+        loaded = await uow.slots.lock_many(ids)
+        if isinstance(loaded, Failure):
+            return loaded
+        by_id = {slot.id: slot for slot in loaded.value}
+        return await finish(uow, [by_id[i] for i in ids])
+
+
+async def _check_references(uow: UnitOfWork, batch: Sequence[NewSlot]) -> Result[None, Error]:
+    """Unknown recruiter or city ids are the client's mistake (422), not a conflict."""
+    checks: list[tuple[str, BaseRepository[Any], set[int]]] = [
+        ("recruiter_id", uow.recruiters, {n.recruiter_id for n in batch}),
+        ("city_id", uow.cities, {n.city_id for n in batch if n.city_id is not None}),
+    ]
+    for field, repo, ids in checks:
+        for ident in sorted(ids):
+            found = await repo.exists(ident)
+            if isinstance(found, Failure):
+                return found
+            if not found.value:
+                return Failure(ValidationError(field, f"no such {field[:-3]}: {ident}", ident))
+    return Success(None)
+
+
+def _at(error: Error, index: int, size: int) -> Error:
+    """Point an error at the batch item that caused it (only when there is a batch)."""
+    if size == 1:
+        return error
+    if isinstance(error, ValidationError):
+        return replace(error, field=f"slots[{index}].{error.field}")
+    if isinstance(error, ConflictError):
+        field = f"slots[{index}].{error.conflicting_field or 'start_utc'}"
+        return replace(error, message=f"slots[{index}]: {error.message}", conflicting_field=field)
+    return error
+
+
+async def delete_slot(uow_factory: UowFactory, slot_id: int) -> Result[bool, Error]:
+    """Delete a slot nobody holds (free or canceled); an active one must be released first."""
+    async with uow_factory() as uow:
+        found = await uow.slots.get_for_update(slot_id)
+        if isinstance(found, Failure):
+            return found
+        status = SlotStatus(found.value.status)
+        if status not in DELETABLE:
+            return Failure(
+                InvalidTransitionError(
+                    "Slot",
+                    f"cannot delete a slot that is {status.value}; release or cancel it first",
+                    "status",
+                    action="delete",
+                    from_status=status.value,
+                )
+            )
+        deleted = await uow.slots.delete(slot_id)
+        if isinstance(deleted, Failure):
+            return deleted
+        return await finish(uow, True)

@@ -1,0 +1,225 @@
+"""Booking invariants under real concurrency: a ``slotwise serve --workers 2`` subprocess on
+PostgreSQL, driven by many simultaneous HTTP requests.
+
+The database enforces them (row locks, the one-active-slot partial unique index, the
+exclusion constraint); every lost race must be a 409, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from slotwise.domain.models import Recruiter, Slot, SlotStatus
+from tests.conftest import DATABASE_URL, TEST_REDIS_URL, truncate_all
+
+pytestmark = pytest.mark.real_services
+
+ADMIN = {"Authorization": "Bearer conc-admin"}
+BOT = {"Authorization": "Bearer conc-bot"}
+BASE = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"slotwise serve exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("slotwise serve did not become ready")
+
+
+@pytest.fixture(scope="module")
+def server(_engine: AsyncEngine) -> Iterator[str]:
+    """Two uvicorn workers on a free loopback port, against the test database and Redis."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": TEST_REDIS_URL,
+        "CACHE_KEY_PREFIX": f"slotwise-conc-{uuid.uuid4().hex[:8]}",
+        # The invariants under test live in the database; see the report on the cache
+        # interaction (SLOTWISE_CONC_CACHE=true runs this module with the cache on).
+        "CACHE_ENABLED": os.environ.get("SLOTWISE_CONC_CACHE", "false"),
+        "SLOTWISE_ADMIN_TOKENS": "conc-admin",
+        "SLOTWISE_BOT_TOKENS": "conc-bot",
+        "DB_POOL_SIZE": "5",
+        "DB_MAX_OVERFLOW": "25",
+        "DB_POOL_TIMEOUT": "30",
+    }
+    slotwise = Path(sys.executable).with_name("slotwise")
+    cmd = [str(slotwise), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+async def http(server: str, _engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=server, limits=limits, timeout=60.0) as client:
+        yield client
+    await truncate_all(_engine)
+
+
+async def _recruiter(http: httpx.AsyncClient) -> int:
+    response = await http.post("/api/recruiters", json={"name": "Race"}, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+async def _slots(http: httpx.AsyncClient, recruiter_id: int, count: int) -> list[int]:
+    body = {
+        "slots": [
+            {"recruiter_id": recruiter_id, "start_utc": (BASE + timedelta(hours=i)).isoformat()}
+            for i in range(count)
+        ]
+    }
+    response = await http.post("/api/slots/bulk", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return [int(s["id"]) for s in response.json()]
+
+
+async def _db_slots(engine: AsyncEngine, ids: list[int]) -> dict[int, Slot]:
+    """The committed rows, straight from the database (no cache involved)."""
+    async with async_sessionmaker(engine)() as session:
+        rows = (await session.scalars(select(Slot).where(Slot.id.in_(ids)))).all()
+        return {slot.id: slot for slot in rows}
+
+
+def _codes(responses: list[httpx.Response]) -> Counter[int]:
+    codes = Counter(r.status_code for r in responses)
+    assert set(codes) <= {200, 201, 409}, [r.text for r in responses if r.status_code >= 500]
+    for r in responses:
+        if r.status_code == 409:
+            assert r.json()["error"]["code"] in {"conflict", "invalid_transition"}
+    return codes
+
+
+async def test_fifty_candidates_one_slot(http: httpx.AsyncClient, _engine: AsyncEngine) -> None:
+    [slot_id] = await _slots(http, await _recruiter(http), 1)
+
+    def book(i: int) -> Any:
+        body = {"telegram_id": 1000 + i, "name": f"C{i}"}
+        return http.post(f"/api/slots/{slot_id}/book", json=body, headers=BOT)
+
+    responses = await asyncio.gather(*(book(i) for i in range(50)))
+    codes = _codes(responses)
+    assert codes == Counter({200: 1, 409: 49})
+    [winner] = [r.json() for r in responses if r.status_code == 200]
+    slot = (await _db_slots(_engine, [slot_id]))[slot_id]
+    assert slot.status == SlotStatus.PENDING
+    assert slot.candidate_telegram_id == winner["candidate"]["telegram_id"]
+
+
+async def test_one_candidate_thirty_slots_of_one_recruiter(
+    http: httpx.AsyncClient, _engine: AsyncEngine
+) -> None:
+    ids = await _slots(http, await _recruiter(http), 30)
+    body = {"telegram_id": 555, "name": "Greedy"}
+    responses = await asyncio.gather(
+        *(http.post(f"/api/slots/{sid}/book", json=body, headers=BOT) for sid in ids)
+    )
+    assert _codes(responses) == Counter({200: 1, 409: 29})
+    rows = await _db_slots(_engine, ids)
+    held = [s for s in rows.values() if s.candidate_telegram_id == 555]
+    assert len(held) == 1
+    assert sum(1 for s in rows.values() if s.status == SlotStatus.FREE) == 29
+
+
+async def test_overlapping_slot_creation(http: httpx.AsyncClient, _engine: AsyncEngine) -> None:
+    recruiter_id = await _recruiter(http)
+    # Twenty 60-minute slots starting 2 minutes apart: every pair overlaps.
+    bodies = [
+        {"recruiter_id": recruiter_id, "start_utc": (BASE + timedelta(minutes=2 * i)).isoformat()}
+        for i in range(20)
+    ]
+    responses = await asyncio.gather(
+        *(http.post("/api/slots", json=b, headers=ADMIN) for b in bodies)
+    )
+    codes = _codes(responses)
+    assert codes[201] <= 1
+    assert codes[201] + codes[409] == 20
+    async with async_sessionmaker(_engine)() as session:
+        rows = (await session.scalars(select(Slot).where(Slot.recruiter_id == recruiter_id))).all()
+    assert len(rows) == codes[201]
+
+
+async def test_reschedule_race_is_atomic(http: httpx.AsyncClient, _engine: AsyncEngine) -> None:
+    """Ten candidates, each holding a slot, move to the same free slot at once, while ten more
+    try to book it: one request wins it; every loser still holds exactly what it held."""
+    recruiter_id = await _recruiter(http)
+    ids = await _slots(http, recruiter_id, 11)
+    olds, target = ids[:10], ids[10]
+    for i, sid in enumerate(olds):
+        body = {"telegram_id": 2000 + i, "name": f"Mover {i}"}
+        assert (
+            await http.post(f"/api/slots/{sid}/book", json=body, headers=BOT)
+        ).status_code == 200
+
+    moves = [
+        http.post(
+            f"/api/slots/{sid}/reschedule",
+            json={"telegram_id": 2000 + i, "new_slot_id": target},
+            headers=BOT,
+        )
+        for i, sid in enumerate(olds)
+    ]
+    other_recruiter = await _recruiter(http)
+    assert other_recruiter != recruiter_id
+    books = [
+        http.post(
+            f"/api/slots/{target}/book", json={"telegram_id": 3000 + i, "name": "B"}, headers=BOT
+        )
+        for i in range(10)
+    ]
+    responses = await asyncio.gather(*moves, *books)
+    assert _codes(responses)[200] == 1
+    rows = await _db_slots(_engine, ids)
+    winner = rows[target].candidate_telegram_id
+    assert rows[target].status == SlotStatus.PENDING
+    for i, sid in enumerate(olds):
+        mover = 2000 + i
+        if mover == winner:
+            assert rows[sid].status == SlotStatus.FREE
+            assert rows[sid].candidate_telegram_id is None
+        else:
+            assert rows[sid].status == SlotStatus.PENDING
+            assert rows[sid].candidate_telegram_id == mover
+    async with async_sessionmaker(_engine)() as session:
+        assert await session.get(Recruiter, recruiter_id) is not None
