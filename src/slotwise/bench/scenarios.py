@@ -1,0 +1,188 @@
+"""The scenarios, in the order they run, each a small function over the BenchContext.
+
+In-process scenarios run first (no servers yet), then the HTTP ones, memory right after the
+HTTP workload (both servers then served the same requests), and the Zipf workload last (it
+writes). Modules that other parts of slotwise provide (``cache_hit``, ``queries``,
+``observability`` in this package) are used when present and reported as skipped when not.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from slotwise.bench import cache_control, fetch, http, lists, workload
+from slotwise.bench.runner import BenchContext, ScenarioSpec, Skip, Tick
+
+
+def _optional(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"slotwise.bench.{name}")
+    except ImportError as exc:
+        raise Skip(f"slotwise.bench.{name} is not installed ({exc})") from exc
+
+
+def _need_cache(ctx: BenchContext) -> str:
+    if not ctx.redis.url:
+        raise Skip("no Redis reachable")
+    if not cache_control.available():
+        raise Skip("slotwise.core.cache is not installed yet")
+    return ctx.redis.url
+
+
+def _need_cached_repositories(ctx: BenchContext) -> None:
+    from slotwise.repositories import RecruiterRepository
+
+    _need_cache(ctx)
+    if not cache_control.is_cached(RecruiterRepository.get):
+        raise Skip("the repositories' reads are not cached (no @cached on RecruiterRepository.get)")
+
+
+async def list_100(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    try:
+        queries = importlib.import_module("slotwise.bench.queries")
+    except ImportError:
+        queries = None
+    if queries is not None:
+        from slotwise.bench import foreign
+
+        return await foreign.call(queries, ctx, tick)
+    return await lists.run(ctx.engine, rounds=ctx.mode.rounds, calls=ctx.mode.list_calls, tick=tick)
+
+
+async def single_fetch_repository(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    _need_cached_repositories(ctx)
+    async with cache_control.connected():
+        return await fetch.single_fetch(
+            ctx.engine,
+            recruiter_id=ctx.dataset.recruiter_ids[0],
+            slot_id=ctx.dataset.free_slot_ids[0],
+            rounds=ctx.mode.rounds,
+            calls=ctx.mode.fetch_calls,
+            tick=tick,
+        )
+
+
+async def repeated_reads(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    _need_cached_repositories(ctx)
+    async with cache_control.connected():
+        return await fetch.repeated_reads(
+            ctx.engine,
+            recruiter_id=ctx.dataset.recruiter_ids[0],
+            reads=ctx.mode.repeated_reads,
+            rounds=ctx.mode.rounds * 2,
+            tick=tick,
+        )
+
+
+async def hit_cost(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    _need_cache(ctx)
+    module = _optional("cache_hit")
+    from slotwise.bench import foreign
+
+    return await foreign.call(module, ctx, tick)
+
+
+async def _http_servers(ctx: BenchContext) -> dict[str, Any]:
+    return {
+        "cache_on": await ctx.server("cache_on"),
+        "cache_off": await ctx.server("cache_off"),
+        "ceiling": await ctx.server("ceiling"),
+    }
+
+
+async def single_fetch_http(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    servers = await _http_servers(ctx)
+    return await http.single_fetch(
+        await ctx.loadgen(),
+        servers,
+        ctx.token,
+        ctx.dataset.recruiter_ids,
+        rounds=ctx.mode.rounds,
+        requests=ctx.mode.http_sequential,
+        tick=tick,
+    )
+
+
+async def http_throughput(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    servers = await _http_servers(ctx)
+    return await http.throughput(
+        await ctx.loadgen(),
+        servers,
+        ctx.token,
+        ctx.dataset.recruiter_ids,
+        rounds=ctx.mode.http_rounds,
+        duration=ctx.mode.http_duration,
+        concurrency=ctx.mode.http_concurrency,
+        tick=tick,
+    )
+
+
+async def memory(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    if "cache_on" not in ctx.servers or "cache_off" not in ctx.servers:
+        raise Skip("the HTTP workload did not run (its servers are not up)")
+    tick()
+    return http.memory(ctx.servers, ctx.rss_at_start)
+
+
+async def zipf(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    url = _need_cache(ctx)
+    servers = [await ctx.server("cache_on"), await ctx.server("cache_on_2")]
+    tick()
+    result = await workload.run(
+        await ctx.loadgen(),
+        servers,
+        ctx.token,
+        url,
+        slot_ids=ctx.dataset.free_slot_ids[: ctx.mode.zipf_slots],
+        recruiter_ids=ctx.dataset.recruiter_ids,
+        duration=ctx.mode.zipf_duration,
+        concurrency=ctx.mode.zipf_concurrency,
+    )
+    tick()
+    return result
+
+
+async def observability(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    module = _optional("observability")
+    from slotwise.bench import foreign
+
+    return await foreign.call(module, ctx, tick)
+
+
+SCENARIOS: list[ScenarioSpec] = [
+    ScenarioSpec(
+        "list_100", "2. list of 100 slots: N+1 vs eager", list_100, lambda m: 2 * m.rounds
+    ),
+    ScenarioSpec(
+        "single_fetch_repository",
+        "1. single fetch, repository: DB vs cache",
+        single_fetch_repository,
+        lambda m: 2 * m.rounds,
+    ),
+    ScenarioSpec(
+        "repeated_reads",
+        "3. repeated reads: 1 miss + n hits",
+        repeated_reads,
+        lambda m: 2 * m.rounds,
+    ),
+    ScenarioSpec("hit_cost", "6. hit cost vs redis GET, cashews, aiocache", hit_cost, lambda m: 1),
+    ScenarioSpec(
+        "single_fetch_http",
+        "1. single fetch, HTTP: DB vs cache",
+        single_fetch_http,
+        lambda m: m.rounds,
+    ),
+    ScenarioSpec(
+        "http_throughput",
+        "5. HTTP throughput: cache on/off, ceiling",
+        http_throughput,
+        lambda m: 5 * m.http_rounds,
+    ),
+    ScenarioSpec("memory", "7. memory: worker RSS, cache on vs off", memory, lambda m: 1),
+    ScenarioSpec("zipf", "4. Zipf workload, 5% writes, 2 workers", zipf, lambda m: 2),
+    ScenarioSpec(
+        "observability", "   observability stack overhead", observability, lambda m: m.rounds
+    ),
+]

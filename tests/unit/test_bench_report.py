@@ -1,0 +1,82 @@
+"""The report turns a results document into the README's table; missing or odd figures must
+not break it. No I/O beyond a temp folder for the files."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from slotwise.bench.report import render_markdown, us, write_all
+from slotwise.bench.stats import compare
+
+
+def _document() -> dict[str, Any]:
+    list_100 = compare(
+        {
+            "lazy_n_plus_one": [9000.0, 9100.0],
+            "selectinload": [1500.0, 1400.0],
+            "joinedload": [1200.0, 1300.0],
+        },
+        baseline="lazy_n_plus_one",
+    )
+    list_100["statements"] = {"lazy_n_plus_one": 41, "selectinload": 3, "joinedload": 1}
+    return {
+        "meta": {
+            "mode": "quick",
+            "finished_at": "2026-01-01T00:00:00+00:00",
+            "duration_s": 12.5,
+            "machine": {
+                "cpu_count": 2,
+                "cpu_model": "Test CPU",
+                "memory_gb": 4,
+                "os": "Linux",
+                "python": "3.11.7",
+                "database": "postgresql",
+                "database_version": "15.2",
+                "redis_version": "7.0.15",
+            },
+            "dataset": {"recruiters": 3, "slots": 100},
+            "status": {"list_100": "ok", "zipf": "skipped", "hit_cost": "failed"},
+        },
+        "scenarios": {
+            "list_100": list_100,
+            "zipf": {"skipped": "no Redis reachable"},
+            "hit_cost": {"error": "RuntimeError: boom"},
+            "memory": {
+                "rss_mb_after_workload": {"cache_on": 110.0, "cache_off": 100.5},
+                "cache_on_minus_off_mb": 9.5,
+                "ratio": math.nan,
+            },
+        },
+    }
+
+
+def test_markdown_has_the_machine_and_one_row_per_scenario() -> None:
+    text = render_markdown(_document())
+    assert "2 CPUs (Test CPU)" in text and "PostgreSQL 15.2" in text and "Redis 7.0.15" in text
+    assert "| 2 | list of 100 slots with recruiter and city |" in text
+    assert "lazy_n_plus_one: 9.05 ms (41 st.)" in text
+    assert "eager 7.24x faster" in text and "✅" in text
+    assert "skipped: no Redis reachable" in text
+    assert "failed: RuntimeError: boom" in text
+    assert "+9.5 MB" in text
+
+
+def test_duration_units() -> None:
+    assert us(12.3) == "12 µs"
+    assert us(1234.0) == "1.23 ms"
+    assert us(2_500_000.0) == "2.50 s"
+    assert us(math.nan) == "n/a"
+
+
+def test_write_all_keeps_raw_samples_out_of_results_json(tmp_path: Path) -> None:
+    write_all(_document(), tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert "_samples" not in results["scenarios"]["list_100"]
+    assert results["scenarios"]["memory"]["ratio"] is None  # NaN is not JSON
+    samples = json.loads((tmp_path / "samples.json").read_text())
+    assert samples["list_100._samples"]["joinedload"] == [1200.0, 1300.0]
+    assert (tmp_path / "results.md").read_text().startswith("### slotwise bench")
+    assert (tmp_path / "in_process.png").stat().st_size > 1000
