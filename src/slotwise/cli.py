@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -80,6 +81,126 @@ def seed(
         f"demo data: +{report.cities} cities, +{report.recruiters} recruiters, "
         f"+{report.slots} slots, +{report.templates} templates"
     )
+    if report.cities or report.recruiters or report.slots or report.templates:
+        from slotwise.core.cache import clear_cache_from_settings
+
+        # The seed writes past the repositories: drop what a running server cached (O(1)).
+        _run(clear_cache_from_settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API (uvicorn). With no tokens configured, a random admin token is made and
+    printed once."""
+    import os
+    import secrets
+
+    import uvicorn
+
+    from slotwise.settings import get_settings, reset_settings
+
+    settings = get_settings()
+    if not settings.slotwise_admin_tokens and not settings.slotwise_bot_tokens:
+        token = secrets.token_urlsafe(32)
+        # Through the environment, so every worker process accepts the same token.
+        os.environ["SLOTWISE_ADMIN_TOKENS"] = token
+        reset_settings()
+        # Plain lines (no wrapping or markup), so scripts can pick the token up.
+        typer.echo("no SLOTWISE_ADMIN_TOKENS / SLOTWISE_BOT_TOKENS set; admin token for this run:")
+        typer.echo(f"SLOTWISE_ADMIN_TOKEN={token}")
+    # Several workers share one Prometheus metrics directory, so /metrics sums them all.
+    from slotwise.core.prometheus_multiprocess import setup_multiprocess
+
+    setup_multiprocess(workers)
+    uvicorn.run(
+        "slotwise.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+    )
+
+
+# --- bench (owner: benchmark engineer) --------------------------------------------------------
+@app.command()
+def bench(
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Short smoke run (< 3 min on 2 cores).")
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SLOTWISE_BENCH_DATABASE_URL",
+            help="An EMPTY database to use (default: a fresh PostgreSQL database on "
+            "127.0.0.1, dropped afterwards, else a temporary SQLite file).",
+        ),
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SLOTWISE_BENCH_REDIS_URL",
+            help="Redis to use (default: 127.0.0.1:6379 when it answers). Keys get a "
+            "prefix of their own and are removed afterwards; nothing else is touched.",
+        ),
+    ] = None,
+    no_redis: Annotated[
+        bool, typer.Option("--no-redis", help="Run the uncached variants only.")
+    ] = False,
+    out: Annotated[
+        Path, typer.Option(help="Where results.md, results.json and the charts go.")
+    ] = Path("bench-results"),
+) -> None:
+    """Measure the user's document's claims side by side: results.md, results.json, charts."""
+    from slotwise.bench.runner import BenchOptions, run_bench
+
+    options = BenchOptions(
+        quick=quick, database_url=database_url, redis_url=redis_url, no_redis=no_redis, out=out
+    )
+    document = asyncio.run(run_bench(options, console))
+    console.print((out / "results.md").read_text(encoding="utf-8"), markup=False)
+    failed = [k for k, v in document["meta"]["status"].items() if v == "failed"]
+    if failed:
+        console.print(f"[red]failed scenarios: {', '.join(failed)}[/red]")
+        raise typer.Exit(1)
+    console.print(f"results in [bold]{out.resolve()}[/bold]")
+
+
+# --- end bench --------------------------------------------------------------------------------
+
+
+@app.command("perf-summary")
+def perf_summary(
+    url: Annotated[str, typer.Option(help="Base URL of the running server.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SLOTWISE_TOKEN",
+            show_default=False,
+            help="Admin bearer token (default: the first of SLOTWISE_ADMIN_TOKENS).",
+        ),
+    ] = None,
+) -> None:
+    """Print the performance summary of a running server (the worker that answers)."""
+    from slotwise.perf_summary import SummaryError, fetch_summary, render_summary
+    from slotwise.settings import get_settings
+
+    admin_tokens = get_settings().slotwise_admin_tokens
+    token = token or (admin_tokens[0].get_secret_value() if admin_tokens else None)
+    if not token:
+        raise typer.BadParameter("no token: pass --token or set SLOTWISE_ADMIN_TOKENS")
+    try:
+        summary = fetch_summary(url, token)
+    except SummaryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    render_summary(summary, console)
 
 
 def main() -> None:

@@ -6,15 +6,27 @@ Variable names are the ones the user's document and FOUNDATIONS.md use (``DATABA
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Annotated
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
-DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{Path.cwd() / 'slotwise.db'}"
+def default_sqlite_url() -> str:
+    """``slotwise.db`` in the working folder at the time the settings are read."""
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'slotwise.db'}"
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show nothing of it
+        return "***"
 
 
 def _split_tokens(value: object) -> object:
@@ -26,7 +38,7 @@ def _split_tokens(value: object) -> object:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    database_url: str = Field(default=DEFAULT_SQLITE_URL)
+    database_url: str = Field(default_factory=default_sqlite_url)
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_max_overflow: int = Field(default=20, ge=0, le=1000)
     db_pool_timeout: float = Field(default=5.0, gt=0, le=300)
@@ -50,6 +62,8 @@ class Settings(BaseSettings):
     slotwise_bot_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     slotwise_log_level: str = "INFO"
     slotwise_log_json: bool = True
+    # Request metrics, SQL timing and pool sampling (off only to measure their cost).
+    slotwise_observability: bool = True
 
     @field_validator("slotwise_admin_tokens", "slotwise_bot_tokens", mode="before")
     @classmethod
@@ -64,6 +78,24 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def effective_redis_url(self) -> str:
+        """``REDIS_URL`` when set, else the URL the ``REDIS_*`` parts describe."""
+        if self.redis_url:
+            return self.redis_url
+        auth = ""
+        if self.redis_password is not None:
+            auth = f":{quote(self.redis_password.get_secret_value(), safe='')}@"
+        return f"redis://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Like pydantic's, with passwords in URLs hidden (settings end up in logs)."""
+        for name, value in super().__repr_args__():
+            if name in {"database_url", "redis_url"} and isinstance(value, str):
+                yield name, _hide_password(value)
+            else:
+                yield name, value
 
 
 @lru_cache(maxsize=1)

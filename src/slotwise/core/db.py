@@ -11,8 +11,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
+from slotwise.core.query_counter import install_query_recorder
 from slotwise.settings import Settings, get_settings
 
 _engine: AsyncEngine | None = None
@@ -64,6 +70,8 @@ def build_engine(settings: Settings | None = None, **overrides: Any) -> AsyncEng
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
+    # Statement counting for the N+1 detector (a no-op unless a request/test scope is open).
+    install_query_recorder(engine)
     return engine
 
 

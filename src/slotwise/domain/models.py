@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -36,8 +36,9 @@ from sqlalchemy import (
     event,
     func,
     literal_column,
-    text as sql_text,
 )
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -73,23 +74,56 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: a timezone offset is required")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __init__(self, **kwargs: Any) -> None:
+        """The declarative constructor, plus the columns' scalar defaults set at once.
+
+        SQLAlchemy applies ``default=`` only at INSERT; validation and transitions run before
+        that, so a new ``Slot`` must already be ``free`` and a new ``Recruiter`` in ``UTC``.
+        """
+        cls = type(self)
+        for key, value in _scalar_defaults(cls).items():
+            kwargs.setdefault(key, value)
+        for key, value in kwargs.items():
+            if not hasattr(cls, key):
+                raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
+            setattr(self, key, value)
+
+
+_DEFAULTS: dict[type[Base], dict[str, Any]] = {}
+
+
+def _scalar_defaults(cls: type[Base]) -> dict[str, Any]:
+    """Attribute -> scalar ``default=`` of the class's columns (not callables, not versions)."""
+    found = _DEFAULTS.get(cls)
+    if found is None:
+        mapper = sa_inspect(cls)
+        found = {}
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            default = getattr(column, "default", None)
+            if default is None or not default.is_scalar or column is mapper.version_id_col:
+                continue
+            found[prop.key] = default.arg
+        _DEFAULTS[cls] = found
+    return found
 
 
 # --- validation (pure) -----------------------------------------------------------------------
@@ -152,6 +186,20 @@ ACTIVE_STATUSES: frozenset[SlotStatus] = frozenset(
     {SlotStatus.PENDING, SlotStatus.BOOKED, SlotStatus.CONFIRMED_BY_CANDIDATE}
 )
 
+
+class StatusType(TypeDecorator[SlotStatus]):
+    """A slot status stored as its text and read back as ``SlotStatus`` (not a bare str)."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: SlotStatus | str | None, dialect: Dialect) -> str | None:
+        return value.value if isinstance(value, SlotStatus) else value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> SlotStatus | None:
+        return None if value is None else SlotStatus(value)
+
+
 # action -> (statuses it may start from, status it ends in). Nothing else is allowed.
 TRANSITIONS: dict[str, tuple[frozenset[SlotStatus], SlotStatus]] = {
     "book": (frozenset({SlotStatus.FREE}), SlotStatus.PENDING),
@@ -211,11 +259,15 @@ class City(Base):
         BigId, ForeignKey("recruiters.id", ondelete="SET NULL", use_alter=True), nullable=True
     )
 
+    # The reverse sides are read-only views: writes go through Recruiter.cities, Slot.recruiter_id,
+    # Template.city_id. A writable backref would mark a loaded City dirty whenever a new
+    # Recruiter names it, and the repository's SAVEPOINT flush would then start outside the
+    # savepoint ("Object of type <Recruiter> not in session").
     recruiters: Mapped[list[Recruiter]] = relationship(
-        secondary=recruiter_cities, back_populates="cities", lazy="raise", passive_deletes=True
+        secondary=recruiter_cities, back_populates="cities", lazy="raise", viewonly=True
     )
     templates: Mapped[list[Template]] = relationship(
-        back_populates="city", lazy="raise", passive_deletes=True
+        back_populates="city", lazy="raise", viewonly=True
     )
 
     __table_args__ = (
@@ -250,7 +302,7 @@ class Recruiter(Base):
         passive_deletes=True,
     )
     slots: Mapped[list[Slot]] = relationship(
-        back_populates="recruiter", lazy="raise", passive_deletes=True
+        back_populates="recruiter", lazy="raise", viewonly=True
     )
 
     __table_args__ = (
@@ -292,7 +344,7 @@ class Slot(Base):
     end_utc: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_min: Mapped[int] = mapped_column(Integer, default=60)
     status: Mapped[SlotStatus] = mapped_column(
-        String(32), default=SlotStatus.FREE, server_default=SlotStatus.FREE.value
+        StatusType(), default=SlotStatus.FREE, server_default=SlotStatus.FREE.value
     )
     candidate_telegram_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     candidate_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -305,7 +357,7 @@ class Slot(Base):
     recruiter: Mapped[Recruiter] = relationship(back_populates="slots", lazy="raise")
     city: Mapped[City | None] = relationship(lazy="raise")
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint("duration_min BETWEEN 10 AND 480", name="duration_range"),
@@ -325,6 +377,8 @@ class Slot(Base):
         Index("ix_slots_status_start", "status", "start_utc"),
         Index("ix_slots_city_start", "city_id", "start_utc"),
         Index("ix_slots_candidate_start", "candidate_telegram_id", "start_utc"),
+        # The unfiltered list (GET /api/slots ordered by start_utc, id) and time-window filters.
+        Index("ix_slots_start_id", "start_utc", "id"),
         # One active slot per candidate and recruiter, whoever races.
         Index(
             "uq_slots_active_candidate_recruiter",

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slotwise.core.cache_decorators import cached, invalidate_cache
+from slotwise.core.cache_keys import CacheKeys, CacheTTL
 from slotwise.core.repository.base import BaseRepository, Page
 from slotwise.core.result import Error, Result
 from slotwise.domain.models import City
@@ -15,6 +17,39 @@ class CityRepository(BaseRepository[City]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(City, session)
 
+    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    @cached(key_builder=lambda self, id: CacheKeys.city(id), ttl=CacheTTL.LONG)
+    async def get(self, id: int) -> Result[City, Error]:
+        return await super().get(id)
+
+    @invalidate_cache("cities:*", "city:{arg1}")
+    async def add(self, entity: City) -> Result[City, Error]:
+        return await super().add(entity)
+
+    # Recruiters embed their cities and slots their city, so they go too.
+    @invalidate_cache(
+        "cities:*", "city:{arg1.id}", "recruiter:*", "recruiters:*", "slot:*", "slots:*"
+    )
+    async def update(self, entity: City) -> Result[City, Error]:
+        return await super().update(entity)
+
+    # The delete also cascades to the city's templates and clears users' city_id.
+    @invalidate_cache(
+        "cities:*",
+        "city:{arg1}",
+        "recruiter:*",
+        "recruiters:*",
+        "slot:*",
+        "slots:*",
+        "templates:*",
+        "user:*",
+    )
+    async def delete(self, id: int) -> Result[bool, Error]:
+        return await super().delete(id)
+
+    # --- end cache -------------------------------------------------------------------------
+
+    @cached(key_builder=lambda self: CacheKeys.cities_active(), ttl=CacheTTL.LONG)
     async def get_active(self) -> Result[Sequence[City], Error]:
         stmt = self._select().where(City.active.is_(True)).order_by(City.name, City.id)
         return await self._scalars("get_active", stmt)

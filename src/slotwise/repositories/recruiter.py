@@ -6,23 +6,52 @@ from collections.abc import Sequence
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
+from slotwise.core.cache_decorators import cached, invalidate_cache
+from slotwise.core.cache_keys import CacheKeys, CacheTTL
+from slotwise.core.query_optimization import OptimizedQueries
 from slotwise.core.repository.base import BaseRepository, Page
 from slotwise.core.result import Error, Result
 from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
 
 
 class RecruiterRepository(BaseRepository[Recruiter]):
-    load_options = (selectinload(Recruiter.cities),)
+    # As OptimizedQueries.recruiters_with_cities(): cities in one SELECT IN per page.
+    load_options = OptimizedQueries.recruiter_load_options()
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Recruiter, session)
 
+    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    @cached(key_builder=lambda self, id: CacheKeys.recruiter(id), ttl=CacheTTL.LONG)
+    async def get(self, id: int) -> Result[Recruiter, Error]:
+        return await super().get(id)
+
+    @invalidate_cache("recruiters:*", "recruiter:{arg1}")
+    async def add(self, entity: Recruiter) -> Result[Recruiter, Error]:
+        return await super().add(entity)
+
+    # Slots embed their recruiter, so they go too.
+    @invalidate_cache("recruiters:*", "recruiter:{arg1.id}", "slot:*", "slots:*")
+    async def update(self, entity: Recruiter) -> Result[Recruiter, Error]:
+        return await super().update(entity)
+
+    # The delete cascades to slots and clears cities' responsible_recruiter_id.
+    @invalidate_cache("recruiters:*", "recruiter:{arg1}", "slot:*", "slots:*", "city:*", "cities:*")
+    async def delete(self, id: int) -> Result[bool, Error]:
+        return await super().delete(id)
+
+    # --- end cache -------------------------------------------------------------------------
+
+    @cached(key_builder=lambda self: CacheKeys.recruiters_active(), ttl=CacheTTL.MEDIUM)
     async def get_active(self) -> Result[Sequence[Recruiter], Error]:
         stmt = self._select().where(Recruiter.active.is_(True)).order_by(Recruiter.id)
         return await self._scalars("get_active", stmt)
 
+    @cached(
+        key_builder=lambda self, city_id: CacheKeys.recruiters_for_city(city_id),
+        ttl=CacheTTL.MEDIUM,
+    )
     async def get_for_city(self, city_id: int) -> Result[Sequence[Recruiter], Error]:
         """Active recruiters who work in the city."""
         stmt = (

@@ -12,8 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
+from slotwise.core.cache_decorators import cached, invalidate_cache
+from slotwise.core.cache_keys import CacheKeys, CacheTTL
+from slotwise.core.query_optimization import OptimizedQueries
 from slotwise.core.repository.base import BaseRepository, Page
 from slotwise.core.result import Error, Result, ValidationError, failure
 from slotwise.domain.models import ACTIVE_STATUSES, Slot, SlotStatus
@@ -35,11 +37,38 @@ def _aware(name: str, value: datetime | None) -> ValidationError | None:
 
 
 class SlotRepository(BaseRepository[Slot]):
-    load_options = (joinedload(Slot.recruiter), joinedload(Slot.city))
+    # The same loads as OptimizedQueries.slots_with_relations(): a list is one statement.
+    load_options = OptimizedQueries.slot_load_options()
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Slot, session)
 
+    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    @cached(key_builder=lambda self, id: CacheKeys.slot(id), ttl=CacheTTL.SHORT)
+    async def get(self, id: int) -> Result[Slot, Error]:
+        return await super().get(id)
+
+    @invalidate_cache("slot:{arg1}", "slots:free:recruiter:{arg1.recruiter_id}:*")
+    async def add(self, entity: Slot) -> Result[Slot, Error]:
+        return await super().add(entity)
+
+    @invalidate_cache("slot:{arg1.id}", "slots:free:recruiter:{arg1.recruiter_id}:*")
+    async def update(self, entity: Slot) -> Result[Slot, Error]:
+        return await super().update(entity)
+
+    # Only the id is known after the delete: every free-slot list goes.
+    @invalidate_cache("slot:{arg1}", "slots:*")
+    async def delete(self, id: int) -> Result[bool, Error]:
+        return await super().delete(id)
+
+    # --- end cache -------------------------------------------------------------------------
+
+    @cached(
+        key_builder=lambda self, recruiter_id, after: CacheKeys.slots_free_for_recruiter(
+            recruiter_id, after
+        ),
+        ttl=CacheTTL.SHORT,
+    )
     async def get_free_for_recruiter(
         self, recruiter_id: int, after: datetime
     ) -> Result[Sequence[Slot], Error]:
@@ -88,6 +117,9 @@ class SlotRepository(BaseRepository[Slot]):
         if filters.city_id is not None:
             stmt = stmt.where(Slot.city_id == filters.city_id)
         if filters.status is not None:
+            if filters.status not in tuple(SlotStatus):
+                known = ", ".join(SlotStatus)
+                return failure(ValidationError("status", f"must be one of {known}", filters.status))
             stmt = stmt.where(Slot.status == SlotStatus(filters.status))
         if filters.start_from is not None:
             stmt = stmt.where(Slot.start_utc >= filters.start_from)

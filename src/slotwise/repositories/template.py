@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import case, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slotwise.core.cache_decorators import cached, invalidate_cache
+from slotwise.core.cache_keys import CacheKeys, CacheTTL
 from slotwise.core.repository.base import BaseRepository, Page
 from slotwise.core.result import Error, Failure, NotFoundError, Result, Success
 from slotwise.domain.models import Template
@@ -16,6 +18,25 @@ class TemplateRepository(BaseRepository[Template]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Template, session)
 
+    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # A global template changes what every city resolves: any write drops all of them.
+    @invalidate_cache("templates:*")
+    async def add(self, entity: Template) -> Result[Template, Error]:
+        return await super().add(entity)
+
+    @invalidate_cache("templates:*")
+    async def update(self, entity: Template) -> Result[Template, Error]:
+        return await super().update(entity)
+
+    @invalidate_cache("templates:*")
+    async def delete(self, id: int) -> Result[bool, Error]:
+        return await super().delete(id)
+
+    # --- end cache -------------------------------------------------------------------------
+
+    @cached(
+        key_builder=lambda self, city_id: CacheKeys.templates_for_city(city_id), ttl=CacheTTL.LONG
+    )
     async def get_for_city(self, city_id: int | None) -> Result[Sequence[Template], Error]:
         """The templates a city sees: its own, plus global ones for keys it does not override."""
         stmt = self._select().where(
@@ -32,6 +53,10 @@ class TemplateRepository(BaseRepository[Template]):
                 chosen[template.key] = template
         return Success([chosen[k] for k in sorted(chosen)])
 
+    @cached(
+        key_builder=lambda self, city_id, key: CacheKeys.template_resolved(city_id, key),
+        ttl=CacheTTL.LONG,
+    )
     async def resolve(self, city_id: int | None, key: str) -> Result[Template, Error]:
         """The city's template for ``key``, else the global one, else NotFoundError."""
         scope = (
@@ -49,7 +74,9 @@ class TemplateRepository(BaseRepository[Template]):
         if isinstance(found, Failure):
             return found
         if found.value is None:
-            return Failure(NotFoundError("Template", key, f"no template {key!r} for city {city_id}"))
+            return Failure(
+                NotFoundError("Template", key, f"no template {key!r} for city {city_id}")
+            )
         return Success(found.value)
 
     async def list(

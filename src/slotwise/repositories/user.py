@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slotwise.core.cache_decorators import cached, invalidate_cache
+from slotwise.core.cache_keys import CacheKeys, CacheTTL
 from slotwise.core.repository.base import BaseRepository
 from slotwise.core.result import Error, Result
 from slotwise.domain.models import User
@@ -13,6 +15,25 @@ class UserRepository(BaseRepository[User]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(User, session)
 
+    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    @invalidate_cache("user:{arg1}", "user:telegram:{arg1.telegram_id}")
+    async def add(self, entity: User) -> Result[User, Error]:
+        return await super().add(entity)
+
+    @invalidate_cache("user:{arg1.id}", "user:telegram:{arg1.telegram_id}")
+    async def update(self, entity: User) -> Result[User, Error]:
+        return await super().update(entity)
+
+    @invalidate_cache("user:*")
+    async def delete(self, id: int) -> Result[bool, Error]:
+        return await super().delete(id)
+
+    # --- end cache -------------------------------------------------------------------------
+
+    @cached(
+        key_builder=lambda self, telegram_id: CacheKeys.user_by_telegram(telegram_id),
+        ttl=CacheTTL.MEDIUM,
+    )
     async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
         stmt = self._select().where(User.telegram_id == telegram_id)
         return await self._one("get_by_telegram_id", stmt, telegram_id)

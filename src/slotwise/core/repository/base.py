@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from slotwise.core.repository.changes import Changes, discard_changes
 from slotwise.core.repository.errors import DB_EXCEPTIONS, classify
 from slotwise.core.result import (
     Error,
@@ -130,10 +131,24 @@ class BaseRepository(Generic[T]):
         return None
 
     async def _flush_savepoint(self, operation: str, entity: T) -> Result[T, Error]:
+        """Flush ``entity`` inside a SAVEPOINT, so that its failure leaves the transaction usable.
+
+        ``begin_nested()`` flushes whatever is dirty first, outside the savepoint: the entity's
+        own changes are taken out for that moment and put back inside. On failure the entity
+        gets its row's values back (the savepoint's rollback expired them).
+        """
+        changes = Changes.of(entity)
+
         async def work() -> T:
-            async with self.session.begin_nested():
-                self.session.add(entity)
-                await self.session.flush()
+            changes.take_out()
+            try:
+                async with self.session.begin_nested():
+                    changes.put_back()
+                    self.session.add(entity)
+                    await self.session.flush()
+            except BaseException:
+                changes.reset()
+                raise
             return entity
 
         return await self._run(operation, work)
@@ -156,10 +171,16 @@ class BaseRepository(Generic[T]):
 
     async def update(self, entity: T) -> Result[T, Error]:
         if (invalid := self._validate(entity)) is not None:
+            if entity in self.session:
+                discard_changes(entity)  # a later flush must not write what was rejected
             return invalid
         if entity not in self.session:
-            # A detached entity (e.g. built by hand): bring its state into this session.
-            entity = await self.session.merge(entity)
+            # A detached entity (from the cache, or built by hand): bring its state into this
+            # session. merge() reads the row, and refuses a stale version: both are Results.
+            merged = await self._run("update", lambda: self.session.merge(entity))
+            if isinstance(merged, Failure):
+                return merged
+            entity = merged.value
         return await self._flush_savepoint("update", entity)
 
     async def delete(self, id: int) -> Result[bool, Error]:

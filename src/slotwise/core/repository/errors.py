@@ -31,6 +31,11 @@ _KNOWN_CONSTRAINTS: tuple[tuple[str, str, str], ...] = (
         "candidate_telegram_id",
         "candidate already holds an active slot with this recruiter",
     ),
+    (
+        "slots.recruiter_id, slots.candidate_telegram_id",  # SQLite names columns, not the index
+        "candidate_telegram_id",
+        "candidate already holds an active slot with this recruiter",
+    ),
     ("uq_cities_name", "name", "a city with this name already exists"),
     ("cities.name", "name", "a city with this name already exists"),
     (

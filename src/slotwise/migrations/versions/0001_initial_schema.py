@@ -110,9 +110,7 @@ def upgrade() -> None:
             "status IN ('free', 'pending', 'booked', 'confirmed_by_candidate', 'canceled')",
             name=op.f("ck_slots_status_known"),
         ),
-        sa.CheckConstraint(
-            "duration_min BETWEEN 10 AND 480", name=op.f("ck_slots_duration_range")
-        ),
+        sa.CheckConstraint("duration_min BETWEEN 10 AND 480", name=op.f("ck_slots_duration_range")),
         sa.CheckConstraint("end_utc > start_utc", name=op.f("ck_slots_end_after_start")),
         sa.ForeignKeyConstraint(
             ["city_id"], ["cities.id"], name=op.f("fk_slots_city_id_cities"), ondelete="SET NULL"

@@ -1,0 +1,130 @@
+"""The Prometheus metric families slotwise exports, and their exposition.
+
+Every name here is what deploy/prometheus/alerts.yml and the Grafana dashboard query (a test
+checks that they agree). Labels are bounded: query metrics by statement kind, request metrics
+by route *template*, operation metrics by a capped name set.
+
+With several worker processes (``slotwise serve --workers N``) each worker writes its samples
+to files under ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` merges them, so a scrape sees the
+whole server, whichever worker answers. That variable must be set before prometheus-client is
+imported (the serve command does it in the parent, before the workers start).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from slotwise.core.prometheus_multiprocess import MULTIPROC_ENV
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+
+CACHE_HITS = Counter("slotwise_cache_hits", "Cache reads answered from Redis.")
+CACHE_MISSES = Counter("slotwise_cache_misses", "Cache reads that went to the database.")
+
+DB_QUERIES = Counter("slotwise_db_queries", "SQL statements executed.", ["operation"])
+DB_SLOW_QUERIES = Counter(
+    "slotwise_db_slow_queries",
+    "SQL statements slower than SLOW_QUERY_THRESHOLD_MS.",
+    ["operation"],
+)
+DB_QUERY_SECONDS = Histogram(
+    "slotwise_db_query_duration_seconds",
+    "SQL statement execution time.",
+    ["operation"],
+    buckets=QUERY_BUCKETS,
+)
+
+HTTP_REQUESTS = Counter(
+    "slotwise_http_requests", "HTTP requests served.", ["method", "route", "status"]
+)
+HTTP_REQUEST_SECONDS = Histogram(
+    "slotwise_http_request_duration_seconds",
+    "HTTP request latency by route template.",
+    ["method", "route"],
+    buckets=REQUEST_BUCKETS,
+)
+
+OPERATION_SECONDS = Histogram(
+    "slotwise_operation_duration_seconds",
+    "Durations timed with PerformanceTimer / @timed.",
+    ["name"],
+    buckets=REQUEST_BUCKETS,
+)
+
+# Pool gauges: one value per live worker; the alert takes the worst worker (livemax).
+POOL_IN_USE = Gauge(
+    "slotwise_pool_connections_in_use",
+    "Connections checked out of a pool (db or redis).",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+POOL_CAPACITY = Gauge(
+    "slotwise_pool_connections_max",
+    "Connections a pool may open (db: size + overflow; redis: max_connections).",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+POOL_USAGE = Gauge(
+    "slotwise_pool_usage_ratio",
+    "in_use / max of a pool, 0-1, worst worker.",
+    ["pool"],
+    multiprocess_mode="livemax",
+)
+
+#: Every series name /metrics can contain (what the alert rules and dashboard may reference).
+EXPORTED_SERIES: frozenset[str] = frozenset(
+    {
+        "slotwise_cache_hits_total",
+        "slotwise_cache_misses_total",
+        "slotwise_db_queries_total",
+        "slotwise_db_slow_queries_total",
+        "slotwise_http_requests_total",
+        "slotwise_pool_connections_in_use",
+        "slotwise_pool_connections_max",
+        "slotwise_pool_usage_ratio",
+    }
+    | {
+        f"{family}{suffix}"
+        for family in (
+            "slotwise_db_query_duration_seconds",
+            "slotwise_http_request_duration_seconds",
+            "slotwise_operation_duration_seconds",
+        )
+        for suffix in ("_bucket", "_sum", "_count")
+    }
+)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def render_latest() -> bytes:
+    """The exposition text: merged over all workers in multiprocess mode, else this process."""
+    path = multiprocess_dir()
+    if path is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def mark_worker_dead(pid: int | None = None) -> None:
+    """Drop a stopped worker's live gauges (its counters stay: they are history)."""
+    if multiprocess_dir() is not None:
+        pid = pid if pid is not None else os.getpid()
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
