@@ -149,6 +149,17 @@ class SlotRepository(BaseRepository[Slot]):
         )
         return await self._scalars("lock_many", stmt)
 
+    async def lock_for_recruiter(self, recruiter_id: int) -> Result[Sequence[int], Error]:
+        """Row-lock every slot of a recruiter (in id order) and return their ids: a delete of the
+        recruiter that checks for bookings first cannot race a booking made at the same time."""
+        stmt = (
+            select(Slot.id)
+            .where(Slot.recruiter_id == recruiter_id)
+            .order_by(Slot.id)
+            .with_for_update()
+        )
+        return await self._scalars("lock_for_recruiter", stmt)
+
     async def overlapping(
         self, recruiter_id: int, start: datetime, end: datetime, exclude_id: int | None = None
     ) -> Result[Sequence[Slot], Error]:

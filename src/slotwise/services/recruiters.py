@@ -66,6 +66,9 @@ async def delete_recruiter(uow_factory: UowFactory, recruiter_id: int) -> Result
             return exists
         if not exists.value:
             return (await uow.recruiters.get(recruiter_id)).map(lambda _: False)
+        locked = await uow.slots.lock_for_recruiter(recruiter_id)
+        if isinstance(locked, Failure):
+            return locked
         busy = await uow.recruiters.has_active_bookings(recruiter_id)
         if isinstance(busy, Failure):
             return busy

@@ -59,12 +59,30 @@ _KNOWN_CONSTRAINTS: tuple[tuple[str, str, str], ...] = (
     ("key_not_empty", "key", "key must not be empty"),
 )
 
+# PostgreSQL SQLSTATEs that mean "another transaction got there first": the client may retry.
+_CONCURRENCY_SQLSTATES: dict[str, str] = {
+    "40001": "the request conflicted with a concurrent change; retry",  # serialization_failure
+    "40P01": "the request conflicted with a concurrent change; retry",  # deadlock_detected
+    "55P03": "the row is locked by another request; retry",  # lock_not_available
+}
+
 _FK_RE = re.compile(r"foreign key", re.IGNORECASE)
 
 
 def _detail(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig if orig is not None else exc)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error (asyncpg exposes it on the error or its cause)."""
+    for candidate in (getattr(exc, "orig", None), exc):
+        while candidate is not None:
+            code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+            if isinstance(code, str):
+                return code
+            candidate = candidate.__cause__
+    return None
 
 
 def classify(entity_type: str, operation: str, exc: BaseException) -> Error:
@@ -83,6 +101,9 @@ def classify(entity_type: str, operation: str, exc: BaseException) -> Error:
         return ConflictError(entity_type, f"{entity_type} violates a database constraint")
     if isinstance(exc, DataError):
         return ValidationError("value", "a value is out of range or malformed for the database")
+    sqlstate = _sqlstate(exc)
+    if sqlstate in _CONCURRENCY_SQLSTATES:
+        return ConflictError(entity_type, _CONCURRENCY_SQLSTATES[sqlstate])
     if isinstance(exc, OperationalError) and "locked" in _detail(exc):
         return ConflictError(entity_type, "the database is busy with a conflicting write; retry")
     if isinstance(exc, DBAPIError | SQLAlchemyError | OSError | TimeoutError):
