@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -33,8 +33,8 @@ async def team(make_uow: MakeUow) -> dict[str, int]:
     return ids
 
 
-def names(recruiters: object) -> list[str]:
-    return [r.name for r in recruiters]  # type: ignore[attr-defined]
+def names(recruiters: Iterable[Recruiter]) -> list[str]:
+    return [r.name for r in recruiters]
 
 
 async def test_get_active_is_ordered_by_id_and_skips_inactive(make_uow: MakeUow) -> None:

@@ -7,11 +7,11 @@ never for a transaction that rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from slotwise.core.result import (
     ConflictError,
@@ -122,11 +122,13 @@ async def test_flush_assigns_ids_without_committing(make_uow: MakeUow) -> None:
     assert await city_names(make_uow) == []
 
 
-async def test_read_only_unit_of_work_reads(make_uow: MakeUow, session_factory: object) -> None:
+async def test_read_only_unit_of_work_reads(
+    make_uow: MakeUow, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
     async with make_uow() as uow:
         await city(uow, "Moscow")
         await uow.commit()
-    async with UnitOfWork(session_factory, read_only=True) as uow:  # type: ignore[arg-type]
+    async with UnitOfWork(session_factory, read_only=True) as uow:
         assert [c.name for c in ok(await uow.cities.get_active())] == ["Moscow"]
 
 
@@ -140,7 +142,7 @@ class Recorder:
         self.make_uow = make_uow
         self.calls: list[tuple[str, list[str]]] = []
 
-    def action(self, name: str) -> Callable[[], object]:
+    def action(self, name: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             # Another session sees the data already: the action runs after the commit.
             self.calls.append((name, await city_names(self.make_uow)))
@@ -153,8 +155,8 @@ async def test_after_commit_actions_run_after_the_commit_in_order(make_uow: Make
     async with make_uow() as uow:
         await city(uow, "Moscow")
         before = uow.pending_after_commit  # the cache may have queued its invalidation
-        uow.after_commit(seen.action("first"))  # type: ignore[arg-type]
-        uow.after_commit(seen.action("second"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("first"))
+        uow.after_commit(seen.action("second"))
         assert uow.pending_after_commit == before + 2
         assert seen.calls == []
         await uow.commit()
@@ -170,11 +172,11 @@ async def test_after_commit_actions_are_dropped_on_rollback(make_uow: MakeUow) -
     seen = Recorder(make_uow)
     async with make_uow() as uow:
         await city(uow, "Moscow")
-        uow.after_commit(seen.action("dropped"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("dropped"))
         await uow.rollback()
         assert uow.pending_after_commit == 0
         await city(uow, "Berlin", timezone="Europe/Berlin")
-        uow.after_commit(seen.action("kept"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("kept"))
         await uow.commit()
     assert seen.calls == [("kept", ["Berlin"])]
 
@@ -185,7 +187,7 @@ async def test_after_commit_actions_are_dropped_when_leaving_without_commit(
     seen = Recorder(make_uow)
     async with make_uow() as uow:
         await city(uow, "Moscow")
-        uow.after_commit(seen.action("dropped"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("dropped"))
     assert seen.calls == []
     assert uow.pending_after_commit == 0
 
@@ -194,7 +196,7 @@ async def test_after_commit_actions_are_dropped_on_an_exception(make_uow: MakeUo
     seen = Recorder(make_uow)
     with pytest.raises(RuntimeError):
         async with make_uow() as uow:
-            uow.after_commit(seen.action("dropped"))  # type: ignore[arg-type]
+            uow.after_commit(seen.action("dropped"))
             raise RuntimeError("boom")
     assert seen.calls == []
 
@@ -210,7 +212,7 @@ async def test_a_failing_after_commit_action_does_not_lose_the_commit(
     async with make_uow() as uow:
         await city(uow, "Moscow")
         uow.after_commit(broken)
-        uow.after_commit(seen.action("after the broken one"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("after the broken one"))
         await uow.commit()  # does not raise
     assert await city_names(make_uow) == ["Moscow"]
     assert seen.calls == [("after the broken one", ["Moscow"])]
@@ -221,7 +223,7 @@ async def test_try_commit_is_a_result(make_uow: MakeUow) -> None:
     seen = Recorder(make_uow)
     async with make_uow() as uow:
         await city(uow, "Moscow")
-        uow.after_commit(seen.action("ran"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("ran"))
         assert await uow.try_commit() == Success(None)
     assert seen.calls == [("ran", ["Moscow"])]
 
@@ -235,7 +237,7 @@ async def test_a_failed_commit_is_a_failure_and_runs_nothing(
     async with make_uow() as uow:
         await city(uow, "Moscow")
         pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        uow.after_commit(seen.action("must not run"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("must not run"))
         async with engine.connect() as killer:
             await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         result = await uow.try_commit()
@@ -254,7 +256,7 @@ async def test_a_duplicate_name_is_a_conflict_and_the_unit_of_work_goes_on(
     seen = Recorder(make_uow)
     async with make_uow() as uow:
         await city(uow, "Moscow")
-        uow.after_commit(seen.action("committed"))  # type: ignore[arg-type]
+        uow.after_commit(seen.action("committed"))
         match await uow.cities.add(City(name="Moscow", timezone="Europe/Moscow")):
             case Failure(ConflictError(conflicting_field="name")):
                 pass

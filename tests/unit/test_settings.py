@@ -1,4 +1,4 @@
-"""Settings: the variable names of FOUNDATIONS.md, their defaults, ``.env``, and no secrets shown."""
+"""Settings: the names of FOUNDATIONS.md, their defaults, ``.env``, and no secrets shown."""
 
 from __future__ import annotations
 

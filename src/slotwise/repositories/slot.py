@@ -158,7 +158,11 @@ class SlotRepository(BaseRepository[Slot]):
             .order_by(Slot.id)
             .with_for_update()
         )
-        return await self._scalars("lock_for_recruiter", stmt)
+
+        async def work() -> Sequence[int]:
+            return (await self.session.scalars(stmt)).all()
+
+        return await self._run("lock_for_recruiter", work)
 
     async def overlapping(
         self, recruiter_id: int, start: datetime, end: datetime, exclude_id: int | None = None
