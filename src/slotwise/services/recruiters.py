@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slotwise.core.result import ConflictError, Error, Failure, Result, Success, ValidationError
+from slotwise.core.result import (
+    ConflictError,
+    Error,
+    Failure,
+    NotFoundError,
+    Result,
+    Success,
+    ValidationError,
+)
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter
 from slotwise.services.common import UowFactory, finish, flush
@@ -65,7 +73,7 @@ async def delete_recruiter(uow_factory: UowFactory, recruiter_id: int) -> Result
         if isinstance(exists, Failure):
             return exists
         if not exists.value:
-            return (await uow.recruiters.get(recruiter_id)).map(lambda _: False)
+            return Failure(NotFoundError("Recruiter", recruiter_id))
         locked = await uow.slots.lock_for_recruiter(recruiter_id)
         if isinstance(locked, Failure):
             return locked
