@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -88,6 +89,12 @@ def seed(
         _run(clear_cache_from_settings)
 
 
+def _logs_info(level_name: str) -> bool:
+    """Whether INFO records (uvicorn's access lines) pass the configured log level."""
+    level = logging.getLevelName(level_name.upper())
+    return not isinstance(level, int) or level <= logging.INFO
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -123,6 +130,8 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=False,
+        # The access line is an INFO record: don't even build it when INFO is filtered out.
+        access_log=_logs_info(settings.slotwise_log_level),
     )
 
 
@@ -154,12 +163,34 @@ def bench(
     out: Annotated[
         Path, typer.Option(help="Where results.md, results.json and the charts go.")
     ] = Path("bench-results"),
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated scenario keys to run (e.g. http_throughput,single_fetch_http); "
+            "default: all."
+        ),
+    ] = None,
 ) -> None:
     """Measure the user's document's claims side by side: results.md, results.json, charts."""
-    from slotwise.bench.runner import BenchOptions, run_bench
+    from slotwise.bench.runner import BenchOptions, all_scenarios, run_bench
 
+    chosen: frozenset[str] | None = None
+    if only:
+        chosen = frozenset(k.strip() for k in only.split(",") if k.strip())
+        known = {s.key for s in all_scenarios()}
+        if unknown := chosen - known:
+            raise typer.BadParameter(
+                f"unknown scenario(s) {', '.join(sorted(unknown))}; known: "
+                + ", ".join(sorted(known)),
+                param_hint="--only",
+            )
     options = BenchOptions(
-        quick=quick, database_url=database_url, redis_url=redis_url, no_redis=no_redis, out=out
+        quick=quick,
+        database_url=database_url,
+        redis_url=redis_url,
+        no_redis=no_redis,
+        out=out,
+        only=chosen,
     )
     document = asyncio.run(run_bench(options, console))
     console.print((out / "results.md").read_text(encoding="utf-8"), markup=False)

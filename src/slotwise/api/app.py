@@ -29,6 +29,7 @@ from slotwise.api.routes import (
     slots,
     templates,
 )
+from slotwise.api.routing import add_routes
 from slotwise.core import db
 from slotwise.core.cache import disconnect_cache, open_app_cache
 from slotwise.settings import Settings, get_settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # --- query scope: per-request QueryCache and N+1 detector (owner: query engineer) -----
     app.add_middleware(QueryScopeMiddleware)
     # --- end query scope ------------------------------------------------------------------
-    for module in (health, cities, recruiters, slots, candidates, templates):
-        app.include_router(module.router)
+    # Hot routes first: a request is matched against the routes in order.
+    for module in (slots, recruiters, cities, candidates, templates, health):
+        add_routes(app, module.router)
     return app

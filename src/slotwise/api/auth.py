@@ -3,6 +3,10 @@
 Tokens come from settings and are compared with ``hmac.compare_digest`` against every
 configured token (no early exit), so timing tells nothing about how close a guess was.
 Tokens are never logged.
+
+Each role check is one ``Security`` dependency (``RoleGuard``, an ``HTTPBearer``): the header
+is parsed, compared and checked in one async call, never in the threadpool, and OpenAPI
+still documents the one ``HTTPBearer`` scheme.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import hmac
 from dataclasses import dataclass
 
 from fastapi import Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from slotwise.api.errors import ApiError
 from slotwise.settings import Settings
@@ -50,21 +55,43 @@ class TokenTable:
         return Role.BOT if is_bot else None
 
 
-#: Declares the scheme in OpenAPI; ``auto_error=False`` so a missing header gets our 401 shape.
-bearer_scheme = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
-
+_SCHEME_DESCRIPTION = "`Authorization: Bearer <token>`"
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
-def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Role:
-    """The caller's role, or a 401 ``unauthorized``."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "unauthorized", "missing bearer token", headers=_UNAUTHORIZED_HEADERS)
+def _missing() -> ApiError:
+    return ApiError(401, "unauthorized", "missing bearer token", headers=_UNAUTHORIZED_HEADERS)
+
+
+def _role_for_token(request: Request, token: str) -> Role:
     tokens: TokenTable = request.app.state.tokens
-    role = tokens.role_for(credentials.credentials)
+    role = tokens.role_for(token)
     if role is None:
         raise ApiError(401, "unauthorized", "unknown bearer token", headers=_UNAUTHORIZED_HEADERS)
     return role
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, parsed as ``HTTPBearer`` does."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if token and scheme.lower() == "bearer" else None
+
+
+class RoleGuard(HTTPBearer):
+    """``Security(RoleGuard(...))``: the caller's role if it is one of ``allowed``, else a 401
+    (no or unknown token) or 403 (a role that may not do this). Documented as ``HTTPBearer``."""
+
+    def __init__(self, allowed: frozenset[Role]) -> None:
+        super().__init__(
+            scheme_name="HTTPBearer", auto_error=False, description=_SCHEME_DESCRIPTION
+        )
+        self.allowed = allowed
+
+    async def __call__(self, request: Request) -> Role:  # type: ignore[override]
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise _missing()
+        return require(_role_for_token(request, token), self.allowed)
 
 
 def require(role: Role, allowed: frozenset[Role]) -> Role:

@@ -11,10 +11,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from slotwise.api.auth import Role, authenticate, bearer_scheme, require
+from slotwise.api.auth import Role, RoleGuard
 from slotwise.core.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -25,7 +24,8 @@ def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
     return factory
 
 
-def get_uow_factory(request: Request) -> UowFactory:
+async def get_uow_factory(request: Request) -> UowFactory:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in the threadpool."""
     factory = _session_factory(request)
     return lambda: UnitOfWork(factory)
 
@@ -35,26 +35,15 @@ async def get_read_uow(request: Request) -> AsyncIterator[UnitOfWork]:
         yield uow
 
 
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
-
-
-def any_role(request: Request, credentials: Credentials) -> Role:
-    return authenticate(request, credentials)
-
-
-def bot_or_admin(role: Annotated[Role, Depends(any_role)]) -> Role:
-    return require(role, frozenset({Role.ADMIN, Role.BOT}))
-
-
-def admin_only(role: Annotated[Role, Depends(any_role)]) -> Role:
-    return require(role, frozenset({Role.ADMIN}))
-
+any_role = RoleGuard(frozenset(Role))
+bot_or_admin = RoleGuard(frozenset({Role.ADMIN, Role.BOT}))
+admin_only = RoleGuard(frozenset({Role.ADMIN}))
 
 UowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 UowFactoryDep = Annotated[UowFactory, Depends(get_uow_factory)]
-AnyRoleDep = Annotated[Role, Depends(any_role)]
-BotOrAdminDep = Annotated[Role, Depends(bot_or_admin)]
-AdminDep = Annotated[Role, Depends(admin_only)]
+AnyRoleDep = Annotated[Role, Security(any_role)]
+BotOrAdminDep = Annotated[Role, Security(bot_or_admin)]
+AdminDep = Annotated[Role, Security(admin_only)]
 
 
 INT64_MAX = 2**63 - 1

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.api.middleware.metrics import RequestMetricsMiddleware
 from slotwise.api.routes import metrics as metrics_routes
+from slotwise.api.routing import add_routes
 from slotwise.core import tracing
 from slotwise.core.logging import configure_logging, register_secrets
 from slotwise.core.observability import Observability
@@ -39,7 +40,7 @@ def install_observability(app: FastAPI, settings: Settings) -> Observability:
     )
     observability = Observability()
     app.state.observability = observability
-    app.include_router(metrics_routes.router)
+    add_routes(app, metrics_routes.router)
     if not settings.slotwise_observability:
         return observability  # only to measure what the rest costs (slotwise.bench)
     app.add_middleware(RequestMetricsMiddleware)

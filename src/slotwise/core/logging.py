@@ -109,4 +109,7 @@ def configure_logging(
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+        # uvicorn pins its loggers at INFO; ours follow the configured level, so WARNING
+        # also silences the per-request access line (and its formatting cost).
+        uvicorn_logger.setLevel(logging.NOTSET)
     return handler

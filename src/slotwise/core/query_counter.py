@@ -75,24 +75,26 @@ def add_app_root(path: str | Path) -> None:
     root = str(Path(path).resolve())
     if root not in _app_roots:
         _app_roots.append(root)
+        _file_label.cache_clear()
 
 
-def _label(filename: str, lineno: int) -> str:
+@lru_cache(maxsize=8192)
+def _file_label(filename: str) -> str | None:
+    """``slotwise/core/x.py`` for an application file, None for any other: computed once per
+    file, since every statement walks a stack of dozens of frames."""
+    if filename in _SKIP:
+        return None
     for root in _app_roots:
         if filename.startswith(root):
-            return f"{Path(root).name}/{filename[len(root) :].lstrip('/')}:{lineno}"
-    return f"{filename}:{lineno}"
-
-
-def _is_app(filename: str) -> bool:
-    return filename not in _SKIP and any(filename.startswith(root) for root in _app_roots)
+            return f"{Path(root).name}/{filename[len(root) :].lstrip('/')}"
+    return None
 
 
 def _app_frames(frame: FrameType | None, chain: list[str]) -> None:
     while frame is not None and len(chain) < MAX_CHAIN:
-        filename = frame.f_code.co_filename
-        if _is_app(filename):
-            chain.append(_label(filename, frame.f_lineno))
+        label = _file_label(frame.f_code.co_filename)
+        if label is not None:
+            chain.append(f"{label}:{frame.f_lineno}")
         frame = frame.f_back
 
 

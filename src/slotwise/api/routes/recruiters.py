@@ -15,6 +15,7 @@ from slotwise.api.deps import (
     UowFactoryDep,
 )
 from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.render import json_response, page_dict, recruiter_dict
 from slotwise.api.schemas import Page, RecruiterCreate, RecruiterOut, RecruiterUpdate
 from slotwise.services import recruiters as service
 
@@ -31,16 +32,12 @@ async def list_recruiters(
     city_id: QueryId = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> Page[RecruiterOut]:
+) -> Response:
     page = unwrap(
         await uow.recruiters.list(active=active, city_id=city_id, limit=limit, offset=offset)
     )
-    return Page(
-        items=[RecruiterOut.of(r) for r in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    items = [recruiter_dict(r) for r in page.items]
+    return json_response(page_dict(items, page.total, limit, offset))
 
 
 @router.get(
@@ -49,8 +46,8 @@ async def list_recruiters(
     summary="One recruiter",
     responses=error_responses(404),
 )
-async def get_recruiter(_: AnyRoleDep, recruiter_id: PathId, uow: UowDep) -> RecruiterOut:
-    return RecruiterOut.of(unwrap(await uow.recruiters.get(recruiter_id)))
+async def get_recruiter(_: AnyRoleDep, recruiter_id: PathId, uow: UowDep) -> Response:
+    return json_response(recruiter_dict(unwrap(await uow.recruiters.get(recruiter_id))))
 
 
 @router.post(

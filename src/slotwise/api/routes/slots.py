@@ -20,6 +20,7 @@ from slotwise.api.deps import (
     UowFactoryDep,
 )
 from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.render import json_response, page_dict, slot_dict
 from slotwise.api.schemas import (
     BookRequest,
     CandidateRequest,
@@ -51,19 +52,18 @@ async def list_slots(
     start_to: Annotated[AwareDatetime | None, Query(description="start_utc < this")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> Page[SlotOut]:
+) -> Response:
     filters = SlotFilters(recruiter_id, city_id, status, start_from, start_to)
     page = unwrap(await uow.slots.list(filters, limit=limit, offset=offset))
-    return Page(
-        items=[SlotOut.of(s) for s in page.items], total=page.total, limit=limit, offset=offset
-    )
+    items = [slot_dict(s) for s in page.items]
+    return json_response(page_dict(items, page.total, limit, offset))
 
 
 @router.get(
     "/{slot_id}", response_model=SlotOut, summary="One slot", responses=error_responses(404)
 )
-async def get_slot(_: AnyRoleDep, slot_id: PathId, uow: UowDep) -> SlotOut:
-    return SlotOut.of(unwrap(await uow.slots.get(slot_id)))
+async def get_slot(_: AnyRoleDep, slot_id: PathId, uow: UowDep) -> Response:
+    return json_response(slot_dict(unwrap(await uow.slots.get(slot_id))))
 
 
 def _new(body: SlotCreate) -> NewSlot:

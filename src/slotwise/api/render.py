@@ -1,0 +1,76 @@
+"""Read responses rendered once: entities -> plain dicts -> orjson bytes.
+
+Why: with ``response_model`` FastAPI builds a pydantic model per item, validates it and then
+serialises it; for a page of 100 slots that was the largest cost of a request after the data
+itself. The hot read routes return ``json_response(...)`` instead; their ``response_model``
+stays, so OpenAPI is unchanged, and tests/unit/test_api_render.py pins the bytes produced here
+to the pydantic models' own JSON so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+from slotwise.domain.models import Recruiter, Slot, SlotStatus
+
+_OPTIONS = orjson.OPT_UTC_Z  # "2026-01-02T03:04:05Z", exactly as pydantic writes UTC
+
+
+class OrjsonResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=_OPTIONS)
+
+
+def json_response(content: Any, status_code: int = 200) -> OrjsonResponse:
+    return OrjsonResponse(content, status_code=status_code)
+
+
+def slot_dict(slot: Slot) -> dict[str, Any]:
+    """``SlotOut.of(slot)`` as a dict, field for field and in the same order."""
+    city = slot.city
+    recruiter = slot.recruiter
+    return {
+        "id": slot.id,
+        "recruiter_id": slot.recruiter_id,
+        "city_id": slot.city_id,
+        "start_utc": slot.start_utc,
+        "duration_min": slot.duration_min,
+        "status": SlotStatus(slot.status).value,
+        "candidate": (
+            {
+                "telegram_id": slot.candidate_telegram_id,
+                "name": slot.candidate_name,
+                "timezone": slot.candidate_timezone,
+            }
+            if slot.candidate_telegram_id is not None
+            else None
+        ),
+        "recruiter": {"id": recruiter.id, "name": recruiter.name},
+        "city": {"id": city.id, "name": city.name} if city is not None else None,
+    }
+
+
+def recruiter_dict(recruiter: Recruiter) -> dict[str, Any]:
+    """``RecruiterOut.of(recruiter)`` as a dict, field for field and in the same order."""
+    return {
+        "id": recruiter.id,
+        "name": recruiter.name,
+        "telegram_chat_id": recruiter.telegram_chat_id,
+        "timezone": recruiter.timezone,
+        "active": recruiter.active,
+        "meeting_url": recruiter.meeting_url,
+        "city_ids": sorted(c.id for c in recruiter.cities),
+    }
+
+
+def page_dict(
+    items: Iterable[dict[str, Any]], total: int, limit: int, offset: int
+) -> dict[str, Any]:
+    """``Page[...]`` as a dict."""
+    return {"items": list(items), "total": total, "limit": limit, "offset": offset}
