@@ -55,7 +55,8 @@ TABLES = ("slots", "recruiter_cities", "templates", "users", "cities", "recruite
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if REAL_SERVICES:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         (drop if item.get_closest_marker("real_services") else keep).append(item)
     if drop:

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests import servers
+
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
 # Several server processes: CI's second pass (real PostgreSQL + Redis) runs these.
@@ -30,11 +32,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     prom_dir = tmp_path_factory.mktemp("prom")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(prom_dir)}
-    process = subprocess.Popen(
+    process = servers.spawn(
         [sys.executable, "-m", "slotwise.cli", "serve", "--workers", "2", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env,
+        subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -49,8 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail("the server did not start within 30 s")
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        servers.stop(process)
 
 
 def unmatched_total(text: str) -> float:

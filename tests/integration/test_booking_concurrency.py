@@ -1,5 +1,9 @@
 """Booking invariants under real concurrency: a ``slotwise serve --workers 2`` subprocess on
-PostgreSQL, driven by many simultaneous HTTP requests.
+PostgreSQL and Redis (the cache on, as in production), driven by many simultaneous requests.
+
+The server's log goes to a file, never to an unread pipe: a pipe holds 64 KiB, after which
+every worker blocks in its next log write and all requests hang (this module once did,
+whenever slow-query warnings pushed the log past that size).
 
 The database enforces them (row locks, the one-active-slot partial unique index, the
 exclusion constraint); every lost race must be a 409, never a 500.
@@ -25,7 +29,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from slotwise.core.cache import CacheClient, CacheConfig
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
+from tests import servers
 from tests.conftest import DATABASE_URL, TEST_REDIS_URL, truncate_all
 
 pytestmark = pytest.mark.real_services
@@ -55,18 +61,28 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise RuntimeError("slotwise serve did not become ready")
 
 
+PIPE_CAPACITY = 64 * 1024
+PREFIX = f"slotwise-conc-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture(scope="module")
-def server(_engine: AsyncEngine) -> Iterator[str]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("conc") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def server(_engine: AsyncEngine, server_log: Path) -> Iterator[str]:
     """Two uvicorn workers on a free loopback port, against the test database and Redis."""
     port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": TEST_REDIS_URL,
-        "CACHE_KEY_PREFIX": f"slotwise-conc-{uuid.uuid4().hex[:8]}",
-        # The invariants under test live in the database; see the report on the cache
-        # interaction (SLOTWISE_CONC_CACHE=true runs this module with the cache on).
-        "CACHE_ENABLED": os.environ.get("SLOTWISE_CONC_CACHE", "false"),
+        "CACHE_KEY_PREFIX": PREFIX,
+        "CACHE_ENABLED": "true",
+        # Every query is logged as slow: the log outgrows a pipe's 64 KiB within the module,
+        # which is what test_a_chatty_server_keeps_serving needs.
+        "SLOW_QUERY_THRESHOLD_MS": "0",
         "SLOTWISE_ADMIN_TOKENS": "conc-admin",
         "SLOTWISE_BOT_TOKENS": "conc-bot",
         "DB_POOL_SIZE": "5",
@@ -75,18 +91,29 @@ def server(_engine: AsyncEngine) -> Iterator[str]:
     }
     slotwise = Path(sys.executable).with_name("slotwise")
     cmd = [str(slotwise), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with server_log.open("wb") as log:
+        proc = servers.spawn(cmd, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc)
+        try:
+            _wait_ready(url, proc)
+        except RuntimeError as exc:
+            tail = server_log.read_text(errors="replace")[-4000:]
+            raise RuntimeError(f"{exc}; server log:\n{tail}") from None
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        servers.stop(proc)
+
+
+async def _forget_server_cache() -> None:
+    """The rows were deleted behind the server's back (ids restart at 1): start a new cache
+    generation for its prefix, as the seed command does after a bulk write."""
+    config = CacheConfig(url=TEST_REDIS_URL, key_prefix=PREFIX, socket_timeout=1.0)
+    client = CacheClient(config)
+    try:
+        assert await client.connect() and await client.clear()
+    finally:
+        await client.close()
 
 
 @pytest.fixture
@@ -95,6 +122,7 @@ async def http(server: str, _engine: AsyncEngine) -> AsyncIterator[httpx.AsyncCl
     async with httpx.AsyncClient(base_url=server, limits=limits, timeout=60.0) as client:
         yield client
     await truncate_all(_engine)
+    await _forget_server_cache()
 
 
 async def _recruiter(http: httpx.AsyncClient) -> int:
@@ -223,3 +251,23 @@ async def test_reschedule_race_is_atomic(http: httpx.AsyncClient, _engine: Async
             assert rows[sid].candidate_telegram_id == mover
     async with async_sessionmaker(_engine)() as session:
         assert await session.get(Recruiter, recruiter_id) is not None
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def test_a_chatty_server_keeps_serving(http: httpx.AsyncClient, server_log: Path) -> None:
+    """Regression: with the log on an unread pipe, the workers blocked once it held 64 KiB and
+    every request waited forever (httpx ReadTimeout, nothing running in PostgreSQL)."""
+    recruiter_id = await _recruiter(http)
+    ids = await _slots(http, recruiter_id, 5)
+    for _ in range(500):
+        if _size(server_log) > 2 * PIPE_CAPACITY:
+            break
+        responses = await asyncio.gather(
+            *(http.get(f"/api/slots/{sid}", headers=ADMIN) for sid in ids),
+            http.get("/api/slots", params={"recruiter_id": recruiter_id}, headers=ADMIN),
+        )
+        assert [r.status_code for r in responses] == [200] * (len(ids) + 1)
+    assert _size(server_log) > 2 * PIPE_CAPACITY  # more than a pipe could have held

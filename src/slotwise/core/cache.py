@@ -77,7 +77,7 @@ __all__ = [
 log = logging.getLogger("slotwise.cache")
 
 #: Bump when the meaning of cached payloads changes in a way the fingerprint cannot see.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_TAG = f"{SCHEMA_VERSION}.{cache_codec.shape_fingerprint()}"
 
 #: Version counters outlive every value stored under them (see ``_VERSION_TTL_MS``).
@@ -86,17 +86,31 @@ _LOCK_MS = 2000
 
 _REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
 
-# KEYS: value, gen, version keys..., lock.  ARGV: token ('' = only release the lock, '*' =
-# the current versions), payload, ttl_ms, lock token. Stores only if the versions still
-# equal the token; releases the lock if we hold it.
+# KEYS: value, gen, version keys..., lock, guards..., deps...  ARGV: token ('' = only release
+# the lock, '*' = the current versions), payload, ttl_ms, lock token, guard token, #guards,
+# #deps. Stores only if the versions still equal the token and the guards the guard token
+# (nothing the value may depend on changed since the miss); the value's header records the
+# current version of each dep key, which a hit checks. Releases the lock if we hold it.
 _STORE = """
-local n = #KEYS
+local g = tonumber(ARGV[6])
+local d = tonumber(ARGV[7])
+local n = #KEYS - g - d
 local stored = 0
 local tok = redis.call('GET', KEYS[2])
 if tok and ARGV[1] ~= '' then
   for i = 3, n - 1 do tok = tok .. ',' .. (redis.call('GET', KEYS[i]) or '0') end
-  if tok == ARGV[1] or ARGV[1] == '*' then
-    redis.call('SET', KEYS[1], tok .. '|' .. ARGV[2], 'PX', ARGV[3])
+  local ok = tok == ARGV[1] or ARGV[1] == '*'
+  if ok and g > 0 then
+    local seen = {}
+    for i = n + 1, n + g do seen[#seen + 1] = redis.call('GET', KEYS[i]) or '0' end
+    ok = table.concat(seen, ',') == ARGV[5]
+  end
+  if ok then
+    local head = tok
+    for i = n + g + 1, n + g + d do
+      head = head .. ';' .. KEYS[i] .. '=' .. (redis.call('GET', KEYS[i]) or '0')
+    end
+    redis.call('SET', KEYS[1], head .. '|' .. ARGV[2], 'PX', ARGV[3])
     stored = 1
   end
 end
@@ -134,6 +148,9 @@ class CacheConfig:
     breaker_reset_after: float = 1.0
     #: How long a process waits for another process's load of the same key.
     lock_wait: float = 0.25
+    #: How long a caller waits for a load of the same key by another task of this process
+    #: before loading itself (a load that is slow, stuck or cancelled never holds it longer).
+    flight_wait: float = 0.5
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> CacheConfig:
@@ -190,11 +207,18 @@ def set_redis_factory(factory: RedisFactory | None) -> None:
 
 
 class Miss(NamedTuple):
-    """A lookup that found no usable value. ``token`` is None when nothing may be stored."""
+    """A lookup that found no usable value. ``token`` is None when nothing may be stored;
+    ``guard`` holds the guard versions seen (see ``lookup``)."""
 
     token: str | None
     locked: bool = False
     lock_id: str = ""
+    guard: str = ""
+
+    @property
+    def flight(self) -> str:
+        """What callers must have seen alike to share one load."""
+        return f"{self.token}/{self.guard}"
 
 
 UNAVAILABLE = Miss(None)
@@ -212,6 +236,15 @@ def _keys(prefix: str, key: str) -> tuple[str, ...]:
         f"{prefix}:kv:{key}",
         f"{prefix}:lock:{key}",
     )
+
+
+@lru_cache(maxsize=64)
+def _guard_keys(prefix: str, guards: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{prefix}:ns:{guard}" for guard in guards)
+
+
+def _dep_keys(prefix: str, deps: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f"{prefix}:kv:{check_key(dep)}" for dep in sorted(set(deps)))
 
 
 def _version_key(prefix: str, target: str) -> str | None:
@@ -325,20 +358,26 @@ class CacheClient:
         return True
 
     async def lookup(
-        self, key: str, lock: bool = True, _retry: bool = True
+        self, key: str, lock: bool = True, _retry: bool = True, guards: tuple[str, ...] = ()
     ) -> bytes | memoryview | Miss:
         """The payload stored under ``key`` if still valid, else a Miss with a store token.
 
         One MGET reads the value and every version it depends on, atomically: a hit is one
-        round trip of a plain command. Only a miss takes the lock (a second trip)."""
+        round trip of a plain command (two when the value records dep keys, see ``store``).
+        Only a miss takes the lock (a second trip). ``guards`` are namespaces (``"dep:recruiter"``)
+        whose counters are read too but only checked at store time: a write of that kind
+        between this miss and the store voids the store, not the entries already there."""
         redis = self._redis
         if redis is None or self.needs_reset or not self.breaker.is_closed:
             redis = await self._ready()
             if redis is None:
                 return UNAVAILABLE
         keys = _keys(self.prefix, key)
+        guard_keys = _guard_keys(self.prefix, guards) if guards else ()
         try:
-            reply: list[bytes | None] = await redis.mget(keys[:-1])  # type: ignore[assignment]
+            reply: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
+                (*keys[:-1], *guard_keys) if guard_keys else keys[:-1]
+            )
         except _REDIS_ERRORS as exc:
             self._failed(exc)
             return UNAVAILABLE
@@ -347,39 +386,82 @@ class CacheClient:
             # First use of this prefix, or Redis restarted empty: start a generation (the
             # first process wins) and look again.
             if _retry and await self._start_generation():
-                return await self.lookup(key, lock, _retry=False)
+                return await self.lookup(key, lock, _retry=False, guards=guards)
             return UNAVAILABLE
-        token: bytes = b",".join([v or b"0" for v in reply[1:]])
+        versions = len(keys) - 1
+        token: bytes = b",".join([v or b"0" for v in reply[1:versions]])
+        guard = b",".join([v or b"0" for v in reply[versions:]]).decode() if guard_keys else ""
         value: bytes | None = reply[0]
         cut = len(token)
-        if value is not None and value[cut : cut + 1] == b"|" and value.startswith(token):
-            return memoryview(value)[cut + 1 :]
+        if value is not None and value.startswith(token):
+            mark = value[cut : cut + 1]
+            if mark == b"|":
+                return memoryview(value)[cut + 1 :]
+            if mark == b";":
+                found = await self._check_deps(redis, value, cut)
+                if found is not None:
+                    return found
         if not lock:
-            return Miss(token.decode())
+            return Miss(token.decode(), guard=guard)
         lock_id = f"{self._nonce}{next(self._lock_ids)}"
         try:
             locked = await redis.set(keys[-1], lock_id, nx=True, px=_LOCK_MS)
         except _REDIS_ERRORS as exc:
             self._failed(exc)
-            return Miss(token.decode())
-        return Miss(token.decode(), bool(locked), lock_id if locked else "")
+            return Miss(token.decode(), guard=guard)
+        return Miss(token.decode(), bool(locked), lock_id if locked else "", guard)
 
-    async def store(self, key: str, miss: Miss, data: bytes | None, ttl: int) -> bool:
-        """Store ``data`` if the token of ``miss`` is still current; release its lock."""
+    async def _check_deps(self, redis: Redis, value: bytes, cut: int) -> memoryview | None:
+        """The payload of a value whose header (``token;dep=version;...|``) records dep keys,
+        if every dep key still has the version recorded; None otherwise (a miss)."""
+        end = value.find(b"|", cut)
+        if end < 0:
+            return None
+        recorded = [item.rpartition(b"=") for item in value[cut + 1 : end].split(b";")]
+        try:
+            current: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
+                [dep for dep, _, _ in recorded]
+            )
+        except _REDIS_ERRORS as exc:
+            self._failed(exc)
+            return None
+        for (_, _, version), now in zip(recorded, current, strict=True):
+            if (now or b"0") != version:
+                return None
+        return memoryview(value)[end + 1 :]
+
+    async def store(
+        self,
+        key: str,
+        miss: Miss,
+        data: bytes | None,
+        ttl: int,
+        guards: tuple[str, ...] = (),
+        deps: Iterable[str] = (),
+    ) -> bool:
+        """Store ``data`` if the token (and guard versions) of ``miss`` are still current,
+        recording the current version of each ``deps`` key; release the miss's lock."""
         if miss.token is None and not miss.locked:
             return False
         redis = await self._ready()
         if redis is None:
             return False
         ttl_ms = min(int(ttl), int(CacheTTL.VERY_LONG)) * 1000
+        storing = data is not None and bool(miss.token)
+        guard_keys = _guard_keys(self.prefix, guards) if storing and guards else ()
+        dep_keys = _dep_keys(self.prefix, deps) if storing else ()
         args = (
-            miss.token if data is not None and miss.token else "",
+            miss.token if storing else "",
             data or b"",
             ttl_ms,
             miss.lock_id,
+            miss.guard,
+            len(guard_keys),
+            len(dep_keys),
         )
+        keys = (*_keys(self.prefix, key), *guard_keys, *dep_keys)
         try:
-            stored = await self._run(self._store.sha, _STORE, _keys(self.prefix, key), args)
+            stored = await self._run(self._store.sha, _STORE, keys, args)
         except _REDIS_ERRORS as exc:
             self._failed(exc)
             return False

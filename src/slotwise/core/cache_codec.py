@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from slotwise.core.repository.base import Page
 from slotwise.domain.models import Base, City, Recruiter, Slot, Template, User
 
 UNSET = msgspec.UNSET
@@ -83,8 +84,19 @@ class TemplateDTO(msgspec.Struct, tag="Template", omit_defaults=True):
 
 
 EntityDTO: TypeAlias = CityDTO | RecruiterDTO | SlotDTO | UserDTO | TemplateDTO
-#: What a cached payload decodes to: one entity, a list of them, or a JSON-like scalar.
-Payload: TypeAlias = EntityDTO | list[EntityDTO] | str | int | float | bool
+
+
+class PageDTO(msgspec.Struct, tag="Page"):
+    """A ``Page`` of entities: items and total were read together, so they stay consistent."""
+
+    items: list[EntityDTO]
+    total: int
+    limit: int
+    offset: int
+
+
+#: What a cached payload decodes to: an entity, a list or page of them, or a JSON-like scalar.
+Payload: TypeAlias = EntityDTO | PageDTO | list[EntityDTO] | str | int | float | bool
 
 DTO_FOR: dict[type[Base], type[EntityDTO]] = {
     City: CityDTO,
@@ -116,7 +128,8 @@ _FIELDS = {dto: _fields(dto) for dto in MODEL_FOR}
 def shape_fingerprint() -> str:
     """A short hash of every DTO's fields and types: part of the key schema version, so a
     deploy that changes a cached shape never reads payloads of the old shape."""
-    text = repr([(dto.__name__, msgspec.json.schema(dto)) for dto in MODEL_FOR])
+    shapes: list[type[msgspec.Struct]] = [*MODEL_FOR, PageDTO]
+    text = repr([(dto.__name__, msgspec.json.schema(dto)) for dto in shapes])
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
@@ -149,9 +162,17 @@ def to_dto(entity: Base) -> EntityDTO:
     return dto_type(**values)
 
 
+def _is_entities(value: object) -> bool:
+    return isinstance(value, Sequence) and all(
+        isinstance(item, Base) and type(item) in DTO_FOR for item in value
+    )
+
+
 def can_encode(value: object) -> bool:
     if isinstance(value, Base):
         return type(value) in DTO_FOR
+    if isinstance(value, Page):
+        return _is_entities(value.items)
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return all(isinstance(item, Base) and type(item) in DTO_FOR for item in value)
     return isinstance(value, str | int | float | bool)
@@ -162,6 +183,9 @@ def encode(value: object) -> bytes:
     NotCacheable when an entity is not fully loaded."""
     if isinstance(value, Base):
         return _encoder.encode(to_dto(value))
+    if isinstance(value, Page):
+        items = [to_dto(item) for item in value.items]
+        return _encoder.encode(PageDTO(items, value.total, value.limit, value.offset))
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return _encoder.encode([to_dto(item) for item in value])
     return _encoder.encode(value)
@@ -183,6 +207,9 @@ def materialize(payload: Payload, session: AsyncSession | None) -> object:
     """The return value a database load would have given, attached to ``session``."""
     if isinstance(payload, list):
         return [_entity(dto, session) for dto in payload]
+    if isinstance(payload, PageDTO):
+        items = [_entity(dto, session) for dto in payload.items]
+        return Page(items, payload.total, payload.limit, payload.offset)
     if isinstance(payload, msgspec.Struct):
         return _entity(payload, session)
     return payload

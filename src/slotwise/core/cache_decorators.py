@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.core import cache_codec
 from slotwise.core.cache import UNAVAILABLE, CacheClient, Miss, get_cache
-from slotwise.core.cache_keys import CacheKeys, CacheTTL, check_key, covers, escape
+from slotwise.core.cache_keys import CacheKeys, CacheTTL, ValueDeps, check_key, covers, escape
 from slotwise.core.cache_templates import CallValues, KeyTemplate, Unresolved
 from slotwise.core.db import SQLITE_BEGIN
 from slotwise.core.metrics import get_metrics
@@ -72,12 +72,15 @@ def _key_function(key_builder: Callable[..., str] | str, fn: AsyncFn) -> Callabl
 
 
 def cached(
-    key_builder: Callable[..., str] | str, ttl: int | None = None
+    key_builder: Callable[..., str] | str,
+    ttl: int | None = None,
+    depends_on: ValueDeps | None = None,
 ) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callable[P, Coroutine[Any, Any, R]]]:
     """Cache a method's ``Success`` value under ``key_builder(self, *args)`` for ``ttl`` s.
 
     ``key_builder`` is a callable taking the method's arguments, or a template string
     (``"recruiter:{arg1}"``). ``ttl`` defaults to the configured default (CACHE_DEFAULT_TTL).
+    ``depends_on`` names what the value embeds that its key does not (see ``ValueDeps``).
     """
 
     def decorate(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
@@ -93,7 +96,7 @@ def cached(
             except (Unresolved, ValueError):
                 return await fn(*args, **kwargs)  # e.g. a naive datetime: the call reports it
             session = _session_of(args)
-            if session is not None and _written_by_uow(session, key):
+            if session is not None and _written_by_uow(session, key, depends_on):
                 get_metrics().record_cache_miss()
                 return await fn(*args, **kwargs)
             return cast(
@@ -104,6 +107,7 @@ def cached(
                     ttl or cache.config.default_ttl,
                     lambda: fn(*args, **kwargs),
                     session,
+                    depends_on,
                 ),
             )
 
@@ -124,12 +128,19 @@ def _uow_of(session: AsyncSession) -> UnitOfWork | None:
     return session.info.get(UOW_KEY)
 
 
-def _written_by_uow(session: AsyncSession, key: str) -> bool:
+def _written_by_uow(session: AsyncSession, key: str, depends_on: ValueDeps | None = None) -> bool:
+    """Has the session's unit of work written something ``key`` shows (the key itself, or,
+    for values with dep keys, any entity of the kind they embed)? Then it reads the database:
+    neither its uncommitted rows nor a cached copy from before its own write."""
     uow = _uow_of(session)
     if uow is None:
         return False
     dirty: set[str] | None = uow.info.get(DIRTY)
-    return dirty is not None and any(covers(target, key) for target in dirty)
+    if not dirty:
+        return False
+    if depends_on is not None and f"{depends_on.guard}:*" in dirty:
+        return True
+    return any(covers(target, key) for target in dirty)
 
 
 def _snapshot_is_fresh(session: AsyncSession | None) -> bool:
@@ -155,10 +166,12 @@ async def read_through(
     ttl: int,
     load: Callable[[], Awaitable[Any]],
     session: AsyncSession | None,
+    depends_on: ValueDeps | None = None,
 ) -> Any:
     """The cached value of ``key``, else ``load()`` (stored when it is a cacheable Success)."""
     fresh = _snapshot_is_fresh(session)
-    found = await cache.lookup(key)
+    guards = (depends_on.guard,) if depends_on is not None else ()
+    found = await cache.lookup(key, guards=guards)
     if not isinstance(found, Miss):  # a hit: the payload's bytes
         payload = cache_codec.decode(found)
         if payload is not None:
@@ -171,19 +184,29 @@ async def read_through(
     if not fresh:
         await cache.store(key, found, None, ttl)  # only releases the lock
         return await load()
-    flight = cache.flights.join(key, found.token)
+    flight = cache.flights.join(key, found.flight)
     if flight is not None:
         if found.locked:
             await cache.store(key, found, None, ttl)
-        shared = await asyncio.shield(flight)
+        shared = await _await_flight(flight, cache.config.flight_wait)
         if isinstance(shared, bytes):
             payload = cache_codec.decode(shared)
             if payload is not None:
                 return Success(cache_codec.materialize(payload, session))
         elif shared is not None:
             return shared
-        return await load()
-    return await _lead(cache, key, ttl, load, session, found)
+        return await load()  # the leader had nothing to share, or took too long
+    return await _lead(cache, key, ttl, load, session, found, depends_on)
+
+
+async def _await_flight(flight: asyncio.Future[Any], patience: float) -> Any:
+    """The flight's shared value, or None after ``patience`` seconds: a follower never waits
+    longer than that for a leader whose load is slow, stuck or was cancelled."""
+    try:
+        async with asyncio.timeout(patience):
+            return await asyncio.shield(flight)
+    except TimeoutError:
+        return None
 
 
 async def _lead(
@@ -193,16 +216,22 @@ async def _lead(
     load: Callable[[], Awaitable[Any]],
     session: AsyncSession | None,
     found: Miss,
+    depends_on: ValueDeps | None = None,
 ) -> Any:
     """Load for every caller with this token: wait for another process's load first if it
-    holds the lock, then load, store, and share."""
+    holds the lock, then load, store, and share.
+
+    The followers are told (``land``) before anything else is awaited on the way out, so an
+    exception or a cancellation of this task, even one that hits the lock release, cannot
+    leave them waiting."""
     assert found.token is not None
-    token = found.token
-    future = cache.flights.lead(key, token)
+    flight_id = found.flight
+    future = cache.flights.lead(key, flight_id)
     shared: Any = None
+    guards = (depends_on.guard,) if depends_on is not None else ()
     try:
         if not found.locked:
-            waited = await _wait_for_other_process(cache, key, found)
+            waited = await _wait_for_other_process(cache, key, found, guards)
             if not isinstance(waited, Miss):
                 payload = cache_codec.decode(waited)
                 if payload is not None:
@@ -214,23 +243,26 @@ async def _lead(
         if isinstance(result, Success) and result.value is not None:
             if cache_codec.can_encode(result.value):
                 try:
-                    shared = cache_codec.encode(result.value)
+                    data = cache_codec.encode(result.value)
                 except cache_codec.NotCacheable:
                     shared = None
                 else:
-                    await cache.store(key, found, shared, ttl)
+                    shared = data
+                    cache.flights.land(key, flight_id, future, shared)
+                    deps = depends_on.keys(result.value) if depends_on is not None else ()
+                    await cache.store(key, found, data, ttl, guards, deps)
                     found = UNAVAILABLE
         else:
             shared = result
         return result
     finally:
+        cache.flights.land(key, flight_id, future, shared)
         if found.locked:
             await cache.store(key, found, None, ttl)  # release the lock (load failed or None)
-        cache.flights.land(key, token, future, shared)
 
 
 async def _wait_for_other_process(
-    cache: CacheClient, key: str, missed: Miss
+    cache: CacheClient, key: str, missed: Miss, guards: tuple[str, ...] = ()
 ) -> memoryview | bytes | Miss:
     """Poll while another process holds the key's lock: its value, or the lock, or give up
     after ``lock_wait`` and load anyway (availability over a little duplicated work)."""
@@ -241,7 +273,7 @@ async def _wait_for_other_process(
     while loop.time() < deadline:
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.05)
-        found = await cache.lookup(key)
+        found = await cache.lookup(key, guards=guards)
         if not isinstance(found, Miss) or found.locked or found.token is None:
             return found
     return found
@@ -317,8 +349,8 @@ class CacheInvalidator:
     """
 
     async def invalidate_recruiter(self, recruiter_id: int, uow: UnitOfWork | None = None) -> None:
-        """The recruiter, every recruiter list, and slots (they embed the recruiter)."""
-        await self._run(uow, CacheKeys.recruiter(recruiter_id), "recruiters:*", "slot:*", "slots:*")
+        """The recruiter, recruiter lists, and the slots and slot lists that embed it."""
+        await self._run(uow, *CacheKeys.recruiter_changed(recruiter_id))
 
     async def invalidate_city(self, city_id: int, uow: UnitOfWork | None = None) -> None:
         """The city and everything that embeds it (recruiters' cities, slots' city)."""
@@ -335,11 +367,8 @@ class CacheInvalidator:
     async def invalidate_slot(
         self, slot_id: int, recruiter_id: int | None = None, uow: UnitOfWork | None = None
     ) -> None:
-        """The slot and its recruiter's free-slot lists (all recruiters' when unknown)."""
-        lists = (
-            CacheKeys.slots_free_pattern(recruiter_id) if recruiter_id is not None else "slots:*"
-        )
-        await self._run(uow, CacheKeys.slot(slot_id), lists)
+        """The slot and its recruiter's slot lists (every slot list when unknown)."""
+        await self._run(uow, *CacheKeys.slot_changed(slot_id, [recruiter_id]))
 
     async def invalidate_templates(self, uow: UnitOfWork | None = None) -> None:
         """Every template list and resolution (a global template changes every city's)."""

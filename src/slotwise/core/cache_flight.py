@@ -1,15 +1,17 @@
 """Single-flight: concurrent misses of one key in one process share one load.
 
-Flights are keyed by (key, token): the token is the set of cache versions the miss saw, so a
-caller that arrived after an invalidation (a new token) never joins a load that started
-before it. A finished flight is kept for a moment, because a caller whose miss was answered
-just before the value was stored may only get to look for the flight after the load is done.
+Flights are keyed by (key, token): the token is the set of cache versions (and guards) the
+miss saw, so a caller that arrived after an invalidation (a new token) never joins a load
+that started before it. A finished flight is kept for a moment, because a caller whose miss
+was answered just before the value was stored may only get to look for the flight after the
+load is done.
 
 Only a stored payload lingers; a Failure is handed to the callers already waiting and no
 others (Failures are never cached). What followers receive is session-independent: the
 encoded payload (each follower rebuilds entities in its own session) or the leader's Result
 when there is nothing to share (a Failure, a None, a value the codec does not cache).
-``None`` tells a follower to load itself.
+``None`` tells a follower to load itself; so does a leader that has not landed within
+``CacheConfig.flight_wait`` (followers never wait on a load without a bound).
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ class SingleFlight:
         return future
 
     def land(self, key: str, token: str, future: asyncio.Future[Shared], value: Shared) -> None:
-        """Hand ``value`` to the followers and forget the flight shortly after."""
-        if not future.done():
-            future.set_result(value)
+        """Hand ``value`` to the followers and forget the flight shortly after (once: a
+        second call, from the leader's clean-up, does nothing)."""
+        if future.done():
+            return
+        future.set_result(value)
         flight = (key, token)
 
         def forget() -> None:

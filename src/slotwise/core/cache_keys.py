@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 #: Characters kept as they are in a key segment; everything else is percent-encoded.
@@ -101,8 +104,62 @@ def covers(target: str, key: str) -> bool:
     return target == key
 
 
+@dataclass(frozen=True, slots=True)
+class ValueDeps:
+    """What a cached value depends on beyond its key, known only once it is loaded (a slot
+    embeds its recruiter, found by the slot's ``recruiter_id``).
+
+    ``keys(value)`` names one dep key per entity embedded (``"dep:recruiter:5"``); the store
+    records their versions and a hit checks them, so invalidating ``"dep:recruiter:5"`` drops
+    exactly the entries that embed recruiter 5. ``guard`` (``"dep:recruiter"``) is bumped by
+    every such write (``"dep:recruiter:*"``) and checked only at store time: a load that ran
+    while any of them committed is not stored (it may embed the old state)."""
+
+    guard: str
+    keys: Callable[[Any], Iterable[str]]
+
+
 class CacheKeys:
     """Every key pattern of the document, plus the ones the other read paths need."""
+
+    #: Guard namespace bumped by every write that changes what slots embed of a recruiter.
+    RECRUITER_DEPS = "dep:recruiter"
+
+    @staticmethod
+    def recruiter_dep(recruiter_id: int) -> str:
+        """Bumped when recruiter ``recruiter_id`` changes: slot entries embedding it go."""
+        return f"dep:recruiter:{escape(recruiter_id)}"
+
+    @staticmethod
+    def recruiter_changed(recruiter_id: int) -> tuple[str, ...]:
+        """What a change of one recruiter's own row invalidates, and nothing else: the
+        recruiter, recruiter lists, the slots that embed it (their dep key; the guard voids
+        loads in flight), its free-slot lists, and slot lists that may show its slots."""
+        return (
+            CacheKeys.recruiter(recruiter_id),
+            "recruiters:*",
+            CacheKeys.recruiter_dep(recruiter_id),
+            f"{CacheKeys.RECRUITER_DEPS}:*",
+            CacheKeys.slots_free_pattern(recruiter_id),
+            *CacheKeys.slot_lists_affected(recruiter_id),
+        )
+
+    @staticmethod
+    def slot_changed(slot_id: int | None, recruiter_ids: Iterable[int | None]) -> tuple[str, ...]:
+        """What a write of one slot invalidates: the slot, and the free-slot lists and slot
+        lists of every recruiter it belongs or belonged to (others' lists stay)."""
+        targets: list[str] = [] if slot_id is None else [CacheKeys.slot(slot_id)]
+        for recruiter_id in dict.fromkeys(recruiter_ids):
+            if recruiter_id is None:  # unknown: every list
+                return (*targets, "slots:*")
+            targets.append(CacheKeys.slots_free_pattern(recruiter_id))
+            targets.extend(CacheKeys.slot_lists_affected(recruiter_id))
+        return tuple(dict.fromkeys(targets))
+
+    @staticmethod
+    def slot_lists_affected(recruiter_id: int) -> tuple[str, str]:
+        """Slot lists filtered by this recruiter, and those not filtered by recruiter."""
+        return (f"slots:list:r:{escape(recruiter_id)}:*", f"slots:list:r:{NONE_SEGMENT}:*")
 
     # Entities by id
     @staticmethod
@@ -148,6 +205,34 @@ class CacheKeys:
     @staticmethod
     def slots_free_pattern(recruiter_id: int) -> str:
         return f"slots:free:recruiter:{escape(recruiter_id)}:*"
+
+    @staticmethod
+    def slots_list(
+        recruiter_id: int | None,
+        city_id: int | None,
+        status: object,
+        start_from: datetime | None,
+        start_to: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> str:
+        """One page of ``GET /api/slots``: every filter, the limit and the offset are in the
+        key, under the recruiter filter's namespace (``slot_lists_affected``)."""
+        return (
+            f"slots:list:r:{escape(recruiter_id)}:c:{escape(city_id)}:s:{escape(status)}"
+            f":f:{escape(start_from)}:t:{escape(start_to)}:l:{escape(limit)}:o:{escape(offset)}"
+        )
+
+    @staticmethod
+    def recruiters_list(active: bool | None, city_id: int | None, limit: int, offset: int) -> str:
+        return (
+            f"recruiters:list:a:{escape(active)}:c:{escape(city_id)}"
+            f":l:{escape(limit)}:o:{escape(offset)}"
+        )
+
+    @staticmethod
+    def cities_list(active: bool | None, limit: int, offset: int) -> str:
+        return f"cities:list:a:{escape(active)}:l:{escape(limit)}:o:{escape(offset)}"
 
     @staticmethod
     def templates_for_city(city_id: int | None) -> str:

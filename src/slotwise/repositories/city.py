@@ -57,6 +57,12 @@ class CityRepository(BaseRepository[City]):
     async def get_by_name(self, name: str) -> Result[City, Error]:
         return await self._one("get_by_name", self._select().where(City.name == name), name)
 
+    @cached(
+        key_builder=lambda self, active=None, limit=100, offset=0: CacheKeys.cities_list(
+            active, limit, offset
+        ),
+        ttl=CacheTTL.LONG,
+    )
     async def list(
         self, active: bool | None = None, limit: int = 100, offset: int = 0
     ) -> Result[Page[City], Error]:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from slotwise.core.cache_decorators import cached, invalidate_cache
+from slotwise.core.cache_decorators import cached, invalidate_cache, schedule_invalidation
 from slotwise.core.cache_keys import CacheKeys, CacheTTL
 from slotwise.core.query_optimization import OptimizedQueries
 from slotwise.core.repository.base import BaseRepository, Page
-from slotwise.core.result import Error, Result
+from slotwise.core.result import Error, Result, Success
 from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
 
 
@@ -31,10 +31,13 @@ class RecruiterRepository(BaseRepository[Recruiter]):
     async def add(self, entity: Recruiter) -> Result[Recruiter, Error]:
         return await super().add(entity)
 
-    # Slots embed their recruiter, so they go too.
-    @invalidate_cache("recruiters:*", "recruiter:{arg1.id}", "slot:*", "slots:*")
+    # Slots embed their recruiter: exactly those that embed this one go (their dep key),
+    # with this recruiter's free-slot lists and the slot lists that can show its slots.
     async def update(self, entity: Recruiter) -> Result[Recruiter, Error]:
-        return await super().update(entity)
+        saved = await super().update(entity)
+        if isinstance(saved, Success):
+            await schedule_invalidation(self.session, CacheKeys.recruiter_changed(saved.value.id))
+        return saved
 
     # The delete cascades to slots and clears cities' responsible_recruiter_id.
     @invalidate_cache("recruiters:*", "recruiter:{arg1}", "slot:*", "slots:*", "city:*", "cities:*")
@@ -66,6 +69,12 @@ class RecruiterRepository(BaseRepository[Recruiter]):
         stmt = self._select().where(Recruiter.telegram_chat_id == chat_id)
         return await self._one("get_by_telegram_chat_id", stmt, chat_id)
 
+    @cached(
+        key_builder=lambda self, active=None, city_id=None, limit=100, offset=0: (
+            CacheKeys.recruiters_list(active, city_id, limit, offset)
+        ),
+        ttl=CacheTTL.MEDIUM,
+    )
     async def list(
         self,
         active: bool | None = None,

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from slotwise.core.cache_decorators import cached, invalidate_cache
-from slotwise.core.cache_keys import CacheKeys, CacheTTL
+from slotwise.core.cache_decorators import cached, invalidate_cache, schedule_invalidation
+from slotwise.core.cache_keys import CacheKeys, CacheTTL, ValueDeps
 from slotwise.core.query_optimization import OptimizedQueries
 from slotwise.core.repository.base import BaseRepository, Page
-from slotwise.core.result import Error, Result, ValidationError, failure
+from slotwise.core.result import Error, Result, Success, ValidationError, failure
 from slotwise.domain.models import ACTIVE_STATUSES, Slot, SlotStatus
 
 
@@ -36,6 +37,32 @@ def _aware(name: str, value: datetime | None) -> ValidationError | None:
     return None
 
 
+def _embedded_recruiters(value: Any) -> set[str]:
+    """The dep keys of the recruiters a cached slot (or list or page of slots) embeds."""
+    items = getattr(value, "items", value)
+    slots = items if isinstance(items, Sequence) else [items]
+    return {CacheKeys.recruiter_dep(s.recruiter_id) for s in slots if isinstance(s, Slot)}
+
+
+#: A slot entry shows its recruiter: it goes when that recruiter changes, and only then.
+SLOT_RECRUITER = ValueDeps(CacheKeys.RECRUITER_DEPS, _embedded_recruiters)
+
+
+def _list_key(
+    self: object, filters: SlotFilters | None = None, limit: int = 100, offset: int = 0
+) -> str:
+    f = filters or SlotFilters()
+    return CacheKeys.slots_list(
+        f.recruiter_id, f.city_id, f.status, f.start_from, f.start_to, limit, offset
+    )
+
+
+def _previous_recruiter(slot: Slot) -> int | None:
+    """The recruiter the slot belonged to before its unflushed change (None if unchanged)."""
+    history = inspect(slot).attrs.recruiter_id.history
+    return next((old for old in history.deleted if old is not None), None)
+
+
 class SlotRepository(BaseRepository[Slot]):
     # The same loads as OptimizedQueries.slots_with_relations(): a list is one statement.
     load_options = OptimizedQueries.slot_load_options()
@@ -44,17 +71,31 @@ class SlotRepository(BaseRepository[Slot]):
         super().__init__(Slot, session)
 
     # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
-    @cached(key_builder=lambda self, id: CacheKeys.slot(id), ttl=CacheTTL.SHORT)
+    @cached(
+        key_builder=lambda self, id: CacheKeys.slot(id),
+        ttl=CacheTTL.SHORT,
+        depends_on=SLOT_RECRUITER,
+    )
     async def get(self, id: int) -> Result[Slot, Error]:
         return await super().get(id)
 
-    @invalidate_cache("slot:{arg1}", "slots:free:recruiter:{arg1.recruiter_id}:*")
+    # add/update invalidate the slot and the lists of its recruiter (old and new when it
+    # moved), not other recruiters' lists; after commit when inside a unit of work.
     async def add(self, entity: Slot) -> Result[Slot, Error]:
-        return await super().add(entity)
+        added = await super().add(entity)
+        if isinstance(added, Success):
+            targets = CacheKeys.slot_changed(entity.id, [entity.recruiter_id])
+            await schedule_invalidation(self.session, targets)
+        return added
 
-    @invalidate_cache("slot:{arg1.id}", "slots:free:recruiter:{arg1.recruiter_id}:*")
     async def update(self, entity: Slot) -> Result[Slot, Error]:
-        return await super().update(entity)
+        previous = _previous_recruiter(entity)  # before the flush clears the history
+        saved = await super().update(entity)
+        if isinstance(saved, Success):
+            recruiters = [saved.value.recruiter_id, *([previous] if previous is not None else [])]
+            targets = CacheKeys.slot_changed(saved.value.id, recruiters)
+            await schedule_invalidation(self.session, targets)
+        return saved
 
     # Only the id is known after the delete: every free-slot list goes.
     @invalidate_cache("slot:{arg1}", "slots:*")
@@ -103,6 +144,7 @@ class SlotRepository(BaseRepository[Slot]):
         )
         return await self._scalars("get_upcoming_for_candidate", stmt)
 
+    @cached(key_builder=_list_key, ttl=CacheTTL.SHORT)
     async def list(
         self, filters: SlotFilters | None = None, limit: int = 100, offset: int = 0
     ) -> Result[Page[Slot], Error]:
