@@ -12,7 +12,9 @@ from slotwise.api.app import create_app
 from slotwise.settings import get_settings
 from tests.e2e.conftest import ADMIN, BOT, Api
 
-ADMIN_ONLY = [
+Case = tuple[str, str, dict[str, Any] | None]
+
+ADMIN_ONLY: list[Case] = [
     ("POST", "/api/cities", {"name": "X", "timezone": "UTC"}),
     ("PATCH", "/api/cities/1", {"name": "Y"}),
     ("POST", "/api/recruiters", {"name": "R"}),
@@ -32,7 +34,7 @@ ADMIN_ONLY = [
     ("DELETE", "/api/templates/1", None),
     ("GET", "/api/metrics/summary", None),
 ]
-BOT_ALLOWED = [
+BOT_ALLOWED: list[Case] = [
     ("GET", "/api/cities", None),
     ("GET", "/api/recruiters", None),
     ("GET", "/api/slots", None),

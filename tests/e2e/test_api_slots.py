@@ -32,10 +32,11 @@ BODIES: dict[str, dict[str, Any] | None] = {
 async def slot_in(api: Api, status: str, start: str = "2030-01-07T09:00:00Z") -> dict[str, Any]:
     """A new slot brought to ``status`` through the API."""
     recruiter = await api.recruiter(name=f"R {start}")
-    slot = await api.slot(recruiter["id"], start=start)
+    slot: dict[str, Any] = await api.slot(recruiter["id"], start=start)
     sid = slot["id"]
     if status == "canceled":
-        return await api.ok("POST", f"/api/slots/{sid}/cancel")
+        canceled: dict[str, Any] = await api.ok("POST", f"/api/slots/{sid}/cancel")
+        return canceled
     if status != "free":
         slot = await api.ok("POST", f"/api/slots/{sid}/book", BODIES["book"])
     if status in {"booked", "confirmed_by_candidate"}:

@@ -9,6 +9,7 @@ The app runs in schemathesis' own event-loop thread, so it gets an engine of its
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -58,7 +59,7 @@ async def seeded(_engine: AsyncEngine) -> AsyncIterator[None]:
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_server_errors(case: schemathesis.Case, seeded: None) -> None:
+def test_no_server_errors(case: schemathesis.Case[Any], seeded: None) -> None:
     case.call_and_validate(
         headers=ADMIN,
         checks=[

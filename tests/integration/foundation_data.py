@@ -8,24 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from slotwise.core.result import Failure, Result, Success
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, User
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 #: A fixed Monday far in the future: "upcoming" stays upcoming whenever the tests run.
 T0 = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
 
 
-def ok(result: Result[T, Any]) -> T:
+class _Valued(Protocol[T_co]):
+    """A Success seen read-only, so covariant: ``list(ok(r))`` may ask for an Iterable."""
+
+    @property
+    def value(self) -> T_co: ...
+
+
+def ok(result: _Valued[T] | Failure[Any]) -> T:
     """The value of a Success; a Failure fails the test with its error."""
     if isinstance(result, Failure):
         raise AssertionError(f"expected Success, got {result!r}")
+    valued: _Valued[T] = result  # before isinstance() widens T to Any
     assert isinstance(result, Success)
-    return result.value
+    return valued.value
 
 
 def error(result: Result[Any, Any]) -> Any:

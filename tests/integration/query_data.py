@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +31,9 @@ class Seeded:
     busy_recruiter_id: int
 
 
-def _slot(id: int, recruiter_id: int, city_id: int, start: datetime, **extra: object) -> dict:
+def _slot(
+    id: int, recruiter_id: int, city_id: int, start: datetime, **extra: object
+) -> dict[str, Any]:
     return {
         "id": id,
         "recruiter_id": recruiter_id,
@@ -55,11 +58,11 @@ async def seed_lists(
 ) -> Seeded:
     """``extra_cities`` adds cities with no recruiter and no slot (for the city list)."""
     n_cities = cities or max(2, min(n, 40))
-    city_rows = [
+    city_rows: list[dict[str, Any]] = [
         {"id": i, "name": f"City {i}", "timezone": "UTC"}
         for i in range(1, n_cities + extra_cities + 1)
     ]
-    recruiter_rows = [
+    recruiter_rows: list[dict[str, Any]] = [
         {"id": i, "name": f"Recruiter {i}", "timezone": "UTC"} for i in range(1, n + 1)
     ]
     links = [

@@ -4,14 +4,17 @@ the stale-refill race, and the unit of work reading its own writes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.core.cache import CacheClient
 from slotwise.core.cache_decorators import CacheInvalidator, cached
 from slotwise.core.cache_keys import CacheKeys
+from slotwise.core.query_counter import QueryScope
 from slotwise.core.repository.base import BaseRepository
 from slotwise.core.result import Error, Failure, NotFoundError, Result, Success
 from slotwise.core.uow import UnitOfWork
@@ -21,6 +24,7 @@ from tests.integration import foundation_data as fd
 from tests.integration.cache_support import hits_misses, snapshot
 
 MakeUow = Callable[[], UnitOfWork]
+CountQueries = Callable[[], AbstractContextManager[QueryScope]]
 
 
 async def _seed(make_uow: MakeUow) -> tuple[int, int, int]:
@@ -38,7 +42,7 @@ async def _seed(make_uow: MakeUow) -> tuple[int, int, int]:
 
 
 async def test_example_1_repeated_get_hits_the_cache(
-    cache: CacheClient, make_uow: MakeUow, count_queries
+    cache: CacheClient, make_uow: MakeUow, count_queries: CountQueries
 ) -> None:
     _, anna_id, _ = await _seed(make_uow)
     hits0, misses0 = hits_misses()
@@ -102,7 +106,7 @@ async def test_every_cached_read_returns_on_a_hit_what_it_returned_on_the_miss(
         await fd.user(uow, 777, "Ivan", city_id=city_id, timezone="Europe/Moscow")
         await uow.commit()
 
-    def reads(uow: UnitOfWork) -> list:
+    def reads(uow: UnitOfWork) -> list[Awaitable[Result[Any, Any]]]:
         return [
             uow.recruiters.get(anna_id),
             uow.recruiters.get_active(),
@@ -343,7 +347,7 @@ async def test_100_concurrent_cold_reads_of_one_recruiter_load_it_once(
     cache: CacheClient,
     session_factory: async_sessionmaker[AsyncSession],
     make_uow: MakeUow,
-    count_queries,
+    count_queries: CountQueries,
 ) -> None:
     _, anna_id, _ = await _seed(make_uow)
     async with make_uow() as uow:

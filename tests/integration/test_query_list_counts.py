@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,7 +22,7 @@ from tests.conftest import truncate_all
 from tests.integration.query_data import BASE, CANDIDATE, seed_lists
 
 AFTER = BASE - timedelta(days=1)
-Read = Callable[[UnitOfWork], Awaitable[Result[object, object]]]
+Read = Callable[[UnitOfWork], Awaitable[Result[Any, Any]]]
 
 # path -> (read, the most statements it may cost)
 READS: dict[str, tuple[Read, int]] = {

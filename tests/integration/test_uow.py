@@ -8,11 +8,13 @@ never for a transaction that rolled back.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from slotwise.core.repository.base import BaseRepository
 from slotwise.core.result import (
     ConflictError,
     DatabaseError,
@@ -58,7 +60,13 @@ async def test_no_argument_unit_of_work_uses_the_configured_database(engine: Asy
 
 async def test_every_repository_shares_the_one_session(make_uow: MakeUow) -> None:
     async with make_uow() as uow:
-        repos = [uow.recruiters, uow.cities, uow.slots, uow.templates, uow.users]
+        repos: list[BaseRepository[Any]] = [
+            uow.recruiters,
+            uow.cities,
+            uow.slots,
+            uow.templates,
+            uow.users,
+        ]
         assert {id(r.session) for r in repos} == {id(uow.session)}
         assert current_uow(uow.session) is uow
 

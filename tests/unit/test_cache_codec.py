@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapper
 
 from slotwise.core import cache_codec
 from slotwise.domain.models import City, Recruiter, Slot
@@ -13,7 +15,8 @@ from slotwise.domain.models import City, Recruiter, Slot
 
 @pytest.mark.parametrize("model", list(cache_codec.DTO_FOR))
 def test_every_column_of_the_model_is_in_its_dto(model: type) -> None:
-    columns = {attr.key for attr in sa_inspect(model).column_attrs}
+    mapper: Mapper[Any] = sa_inspect(model)
+    columns = {attr.key for attr in mapper.column_attrs}
     assert columns <= set(cache_codec.DTO_FOR[model].__struct_fields__)
 
 
@@ -32,7 +35,9 @@ def test_round_trip_keeps_types_and_loaded_relations_only() -> None:
 
     payload = cache_codec.decode(cache_codec.encode([slot]))
     assert isinstance(payload, list)
-    [again] = cache_codec.materialize(payload, None)  # type: ignore[misc]
+    entities = cache_codec.materialize(payload, None)
+    assert isinstance(entities, list)
+    [again] = entities
     assert isinstance(again, Slot) and again.start_utc == start and again.start_utc.tzinfo
     assert again.recruiter.name == "Anna" and again.recruiter.cities[0].name == "Moscow"
     assert "city" not in again.__dict__  # not loaded before, not loaded now

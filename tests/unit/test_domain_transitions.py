@@ -120,7 +120,8 @@ def test_disallowed_transition_is_rejected_and_changes_nothing(
 
 def test_status_is_a_str_enum() -> None:
     assert SlotStatus("free") is SlotStatus.FREE
-    assert SlotStatus.CONFIRMED_BY_CANDIDATE == "confirmed_by_candidate"
+    as_str: str = SlotStatus.CONFIRMED_BY_CANDIDATE  # typed as str: compared as a str
+    assert as_str == "confirmed_by_candidate"
     assert [s.value for s in SlotStatus] == [
         "free",
         "pending",
