@@ -15,6 +15,10 @@ T = TypeVar("T")
 U = TypeVar("U")
 E = TypeVar("E")
 F = TypeVar("F")
+# Success and Failure are immutable, so they are covariant: a Success[list[Slot]] is a
+# Success[Sequence[Slot]], and a Failure[NotFoundError] is a Failure[Error].
+T_co = TypeVar("T_co", covariant=True)
+E_co = TypeVar("E_co", covariant=True)
 
 
 class UnwrapError(Exception):
@@ -26,8 +30,8 @@ class UnwrapError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Success(Generic[T]):
-    value: T
+class Success(Generic[T_co]):
+    value: T_co
 
     def is_success(self) -> bool:
         return True
@@ -35,22 +39,22 @@ class Success(Generic[T]):
     def is_failure(self) -> bool:
         return False
 
-    def unwrap(self) -> T:
+    def unwrap(self) -> T_co:
         return self.value
 
-    def unwrap_or(self, default: object) -> T:
+    def unwrap_or(self, default: object) -> T_co:
         return self.value
 
-    def map(self, f: Callable[[T], U]) -> Success[U]:
+    def map(self, f: Callable[[T_co], U]) -> Success[U]:
         return Success(f(self.value))
 
-    def flat_map(self, f: Callable[[T], Success[U] | Failure[F]]) -> Success[U] | Failure[F]:
+    def flat_map(self, f: Callable[[T_co], Success[U] | Failure[F]]) -> Success[U] | Failure[F]:
         return f(self.value)
 
 
 @dataclass(frozen=True, slots=True)
-class Failure(Generic[E]):
-    error: E
+class Failure(Generic[E_co]):
+    error: E_co
 
     def is_success(self) -> bool:
         return False
@@ -64,10 +68,10 @@ class Failure(Generic[E]):
     def unwrap_or(self, default: U) -> U:
         return default
 
-    def map(self, f: Callable[[Any], Any]) -> Failure[E]:
+    def map(self, f: Callable[[Any], Any]) -> Failure[E_co]:
         return self
 
-    def flat_map(self, f: Callable[[Any], Any]) -> Failure[E]:
+    def flat_map(self, f: Callable[[Any], Any]) -> Failure[E_co]:
         return self
 
 
