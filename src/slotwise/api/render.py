@@ -20,15 +20,27 @@ from slotwise.domain.models import Recruiter, Slot, SlotStatus
 _OPTIONS = orjson.OPT_UTC_Z  # "2026-01-02T03:04:05Z", exactly as pydantic writes UTC
 
 
+def render_json(content: Any) -> bytes:
+    """The exact body ``json_response(content)`` sends (cached pages store these bytes)."""
+    return orjson.dumps(content, option=_OPTIONS)
+
+
 class OrjsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=_OPTIONS)
+        return render_json(content)
 
 
 def json_response(content: Any, status_code: int = 200) -> OrjsonResponse:
     return OrjsonResponse(content, status_code=status_code)
+
+
+def rendered_response(body: bytes | str) -> Response:
+    """A body already rendered by ``render_json``: the same bytes and headers as
+    ``json_response`` would send for its content."""
+    data = body.encode() if isinstance(body, str) else body
+    return Response(data, media_type=OrjsonResponse.media_type)
 
 
 def slot_dict(slot: Slot) -> dict[str, Any]:

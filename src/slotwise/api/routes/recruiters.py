@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from slotwise.api import cached_pages
 from slotwise.api.deps import (
     AdminDep,
     AnyRoleDep,
@@ -15,7 +16,7 @@ from slotwise.api.deps import (
     UowFactoryDep,
 )
 from slotwise.api.errors import error_responses, unwrap
-from slotwise.api.render import json_response, page_dict, recruiter_dict
+from slotwise.api.render import json_response, recruiter_dict, rendered_response
 from slotwise.api.schemas import Page, RecruiterCreate, RecruiterOut, RecruiterUpdate
 from slotwise.services import recruiters as service
 
@@ -33,11 +34,8 @@ async def list_recruiters(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    page = unwrap(
-        await uow.recruiters.list(active=active, city_id=city_id, limit=limit, offset=offset)
-    )
-    items = [recruiter_dict(r) for r in page.items]
-    return json_response(page_dict(items, page.total, limit, offset))
+    body = await cached_pages.recruiters_page(uow, active, city_id, limit, offset)
+    return rendered_response(unwrap(body))
 
 
 @router.get(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
+from slotwise.api import cached_pages
 from slotwise.api.deps import (
     AdminDep,
     AnyRoleDep,
@@ -20,7 +21,7 @@ from slotwise.api.deps import (
     UowFactoryDep,
 )
 from slotwise.api.errors import error_responses, unwrap
-from slotwise.api.render import json_response, page_dict, slot_dict
+from slotwise.api.render import json_response, rendered_response, slot_dict
 from slotwise.api.schemas import (
     BookRequest,
     CandidateRequest,
@@ -54,9 +55,7 @@ async def list_slots(
     offset: Offset = 0,
 ) -> Response:
     filters = SlotFilters(recruiter_id, city_id, status, start_from, start_to)
-    page = unwrap(await uow.slots.list(filters, limit=limit, offset=offset))
-    items = [slot_dict(s) for s in page.items]
-    return json_response(page_dict(items, page.total, limit, offset))
+    return rendered_response(unwrap(await cached_pages.slots_page(uow, filters, limit, offset)))
 
 
 @router.get(

@@ -1,0 +1,71 @@
+"""Hot list pages (``GET /api/slots``, ``GET /api/recruiters``) cached as rendered JSON.
+
+Why: the repositories cache a page as entities, so a hit still rebuilt every entity into the
+session and rendered it again, which cost about as much as the database. Here the rendered
+body itself is cached. Each key is the repository page's key plus a ``:json`` segment, so it
+lives under the same namespaces and version counters: exactly the writes that invalidate the
+repository's page (after their commit) invalidate this one, and a load that raced a write is
+not stored (the same lease check). The body is cached as text (no pickle); on a hit it goes
+out as it is, byte for byte what the uncached path renders.
+"""
+
+from __future__ import annotations
+
+from slotwise.api.render import page_dict, recruiter_dict, render_json, slot_dict
+from slotwise.core.cache_decorators import cached
+from slotwise.core.cache_keys import CacheKeys, CacheTTL
+from slotwise.core.repository.base import Page
+from slotwise.core.result import Error, Result
+from slotwise.core.uow import UnitOfWork
+from slotwise.domain.models import Recruiter, Slot
+from slotwise.repositories import SlotFilters
+
+#: Appended to a repository page's key: the rendered view of that page. The number is the
+#: render format's version: bump it whenever ``api.render`` changes its output, so a deploy
+#: never serves bodies rendered by the previous release.
+RENDER_VERSION = 1
+VIEW_SEGMENT = f"json{RENDER_VERSION}"
+
+
+def _slots_key(uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int) -> str:
+    f = filters
+    page_key = CacheKeys.slots_list(
+        f.recruiter_id, f.city_id, f.status, f.start_from, f.start_to, limit, offset
+    )
+    return f"{page_key}:{VIEW_SEGMENT}"
+
+
+def _recruiters_key(
+    uow: UnitOfWork, active: bool | None, city_id: int | None, limit: int, offset: int
+) -> str:
+    return f"{CacheKeys.recruiters_list(active, city_id, limit, offset)}:{VIEW_SEGMENT}"
+
+
+def _render_slots(page: Page[Slot], limit: int, offset: int) -> str:
+    items = [slot_dict(s) for s in page.items]
+    return render_json(page_dict(items, page.total, limit, offset)).decode()
+
+
+def _render_recruiters(page: Page[Recruiter], limit: int, offset: int) -> str:
+    items = [recruiter_dict(r) for r in page.items]
+    return render_json(page_dict(items, page.total, limit, offset)).decode()
+
+
+# The uow is the first argument so that the decorator finds its session (a unit of work
+# that wrote what the page shows reads the database, as the repository read does).
+@cached(key_builder=_slots_key, ttl=CacheTTL.SHORT)
+async def slots_page(
+    uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int
+) -> Result[str, Error]:
+    """The JSON body of ``GET /api/slots`` for these filters and this page."""
+    found = await uow.slots.list(filters, limit=limit, offset=offset)
+    return found.map(lambda page: _render_slots(page, limit, offset))
+
+
+@cached(key_builder=_recruiters_key, ttl=CacheTTL.MEDIUM)
+async def recruiters_page(
+    uow: UnitOfWork, active: bool | None, city_id: int | None, limit: int, offset: int
+) -> Result[str, Error]:
+    """The JSON body of ``GET /api/recruiters`` for these filters and this page."""
+    found = await uow.recruiters.list(active=active, city_id=city_id, limit=limit, offset=offset)
+    return found.map(lambda page: _render_recruiters(page, limit, offset))
