@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from slotwise.bench import report
 from slotwise.bench.report import render_markdown, us, write_all
 from slotwise.bench.stats import compare
 
@@ -80,3 +81,34 @@ def test_write_all_keeps_raw_samples_out_of_results_json(tmp_path: Path) -> None
     assert samples["list_100._samples"]["joinedload"] == [1200.0, 1300.0]
     assert (tmp_path / "results.md").read_text().startswith("### slotwise bench")
     assert (tmp_path / "in_process.png").stat().st_size > 1000
+
+
+def test_hit_cost_rows_show_ratios_and_verdicts() -> None:
+    result = {
+        "hit": {
+            "scalar": {
+                "timings": {
+                    "raw_get_decode": {"median_us": 80.0},
+                    "cached_decorator": {"median_us": 100.0},
+                    "aiocache": {"median_us": 90.0},
+                },
+                "ratio_to_raw": {"raw_get_decode": 1.0, "cached_decorator": 1.25, "aiocache": 1.1},
+            }
+        },
+        "invalidation": {
+            "unrelated_keys": 1_000_000,
+            "invalidate_us": {"empty": 90.0, "full": 99.0},
+            "ratio_full_vs_empty": 1.1,
+            "scan_and_delete_ms (the document's way)": {"empty": 2.0, "full": 650.0},
+        },
+        "db_vs_cache": {
+            "timings": {"database": {"median_us": 1400.0}, "cache_hit": {"median_us": 250.0}},
+            "database_vs_hit": 5.6,
+        },
+    }
+    rows = report.rows_hit_cost(result)
+    assert len(rows) == 3
+    hit, invalidation, db = rows
+    assert "1.25x" in hit[4] and "≤ 1.2x raw ❌" in hit[5] and "aiocache ❌" in hit[5]
+    assert "1,000,000" in invalidation[1] and invalidation[5] == "≤ 1.5x ✅"
+    assert db[4] == "5.60x faster"
