@@ -58,3 +58,9 @@ def test_secrets_are_masked() -> None:
     assert "xyz" not in text and "hunter2" not in text
     assert line["authorization"] == MASK and line["password"] == MASK
     assert f"Bearer {MASK}" in str(line["event"])
+
+
+def test_uvicorns_ansi_color_message_is_dropped() -> None:
+    line = emit("Started server process [%d]", 42, color_message="Started \x1b[36m%d\x1b[0m")
+    assert line["event"] == "Started server process [42]"
+    assert "color_message" not in line

@@ -56,6 +56,13 @@ def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any
     return event_dict
 
 
+def drop_color_message(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """structlog processor: uvicorn passes a ``color_message`` extra with ANSI escapes; the
+    plain ``event`` already says the same."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def _shared_processors() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -76,6 +83,7 @@ def build_formatter(json: bool = True) -> logging.Formatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            drop_color_message,
             redact_secrets,
             renderer,
         ],
