@@ -97,7 +97,7 @@ def cached(
                 return await fn(*args, **kwargs)  # e.g. a naive datetime: the call reports it
             session = _session_of(args)
             if session is not None and _written_by_uow(session, key, depends_on):
-                get_metrics().record_cache_miss()
+                # Not a lookup: the cache is not consulted, so neither a hit nor a miss.
                 return await fn(*args, **kwargs)
             return cast(
                 R,
