@@ -112,3 +112,12 @@ def test_hit_cost_rows_show_ratios_and_verdicts() -> None:
     assert "1.25x" in hit[4] and "≤ 1.2x raw ❌" in hit[5] and "aiocache ❌" in hit[5]
     assert "1,000,000" in invalidation[1] and invalidation[5] == "≤ 1.5x ✅"
     assert db[4] == "5.60x faster"
+
+
+def test_the_documents_per_row_n_plus_one_gets_its_own_row() -> None:
+    list_100 = _document()["scenarios"]["list_100"]
+    list_100["per_row_n_plus_one"] = {"variants": {"median": 26000.0}, "statements": 201}
+    rows = report.rows_list_100(list_100)
+    per_row = next(row for row in rows if "per row" in row[1])
+    assert "201 st." in per_row[3] and "joinedload" in per_row[3]
+    assert per_row[4] == "20.80x faster" and per_row[5].endswith("✅")
