@@ -24,7 +24,6 @@ TINY = replace(
     days=3,
     rounds=2,
     fetch_calls=2,
-    list_calls=1,
     repeated_reads=3,
     http_rounds=1,
     http_duration=0.3,
@@ -52,10 +51,9 @@ async def test_harness_runs_in_process_scenarios_and_writes_outputs(tmp_path: Pa
     assert status["single_fetch_repository"] == "skipped"  # no Redis: skipped, not failed
     assert status["memory"] == "skipped"
     statements = document["scenarios"]["list_100"]["statements"]
-    if "joinedload" in statements:  # the ORM fallback (no slotwise.bench.queries)
-        assert statements["joinedload"] == 1
-        assert statements["selectinload"] == 3
-        assert statements["lazy_n_plus_one"] > 3
+    assert statements["joinedload"] == 1
+    assert statements["selectinload"] == 3
+    assert statements["lazy_n_plus_one"] > 3
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
     assert results["meta"]["machine"]["database"] == "sqlite"

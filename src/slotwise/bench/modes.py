@@ -12,7 +12,6 @@ class Mode:
     days: int
     rounds: int  # in-process interleaved rounds
     fetch_calls: int  # calls per round, single fetch
-    list_calls: int  # calls per round, list of 100
     repeated_reads: int  # the document's "repeated reads": 1 miss + (n - 1) hits
     http_rounds: int
     http_duration: float  # seconds per variant per round
@@ -30,7 +29,6 @@ QUICK = Mode(
     days=14,
     rounds=7,
     fetch_calls=40,
-    list_calls=2,
     repeated_reads=10,
     http_rounds=2,
     http_duration=1.5,
@@ -48,7 +46,6 @@ FULL = Mode(
     days=21,
     rounds=25,
     fetch_calls=200,
-    list_calls=4,
     repeated_reads=10,
     http_rounds=4,
     http_duration=5.0,

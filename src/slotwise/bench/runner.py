@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.bench import environment, lists, modes
+from slotwise.bench import environment, modes
 from slotwise.bench.environment import BenchDatabase, BenchRedis
 from slotwise.bench.processes import LoadGenerator, ServerProcess, api_server, ceiling_server
 from slotwise.bench.seed import Dataset, prepare
@@ -255,4 +255,4 @@ async def _run_scenarios(
             progress.update(task, completed=progress.tasks[task].total)
 
 
-__all__ = ["BenchContext", "BenchOptions", "Skip", "lists", "run_bench"]
+__all__ = ["BenchContext", "BenchOptions", "Skip", "run_bench"]

@@ -2,25 +2,17 @@
 
 In-process scenarios run first (no servers yet), then the HTTP ones, memory right after the
 HTTP workload (both servers then served the same requests), and the Zipf workload last (it
-writes). Modules that other parts of slotwise provide (``cache_hit``, ``queries``,
-``observability`` in this package) are used when present and reported as skipped when not.
+writes). A scenario whose prerequisite is missing (no Redis, no cache) is reported as skipped.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
 from typing import Any
 
-from slotwise.bench import cache_control, fetch, http, lists, workload
+from slotwise.bench import cache_control, cache_hit, environment, fetch, http, queries, workload
+from slotwise.bench import observability as observability_bench
 from slotwise.bench.runner import BenchContext, ScenarioSpec, Skip, Tick
-
-
-def _optional(name: str) -> ModuleType:
-    try:
-        return importlib.import_module(f"slotwise.bench.{name}")
-    except ImportError as exc:
-        raise Skip(f"slotwise.bench.{name} is not installed ({exc})") from exc
+from slotwise.core import db
 
 
 def _need_cache(ctx: BenchContext) -> str:
@@ -39,16 +31,12 @@ def _need_cached_repositories(ctx: BenchContext) -> None:
         raise Skip("the repositories' reads are not cached (no @cached on RecruiterRepository.get)")
 
 
-async def list_100(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
-    try:
-        queries = importlib.import_module("slotwise.bench.queries")
-    except ImportError:
-        queries = None
-    if queries is not None:
-        from slotwise.bench import foreign
+def _quick(ctx: BenchContext) -> bool:
+    return ctx.mode.name == "quick"
 
-        return await foreign.call(queries, ctx, tick)
-    return await lists.run(ctx.engine, rounds=ctx.mode.rounds, calls=ctx.mode.list_calls, tick=tick)
+
+async def list_100(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    return await queries.run(ctx.engine, rounds=ctx.mode.rounds, quick=_quick(ctx), tick=tick)
 
 
 async def single_fetch_repository(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
@@ -77,11 +65,22 @@ async def repeated_reads(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
 
 
 async def hit_cost(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
-    _need_cache(ctx)
-    module = _optional("cache_hit")
-    from slotwise.bench import foreign
-
-    return await foreign.call(module, ctx, tick)
+    url = _need_cache(ctx)
+    # The invalidation test writes up to a million keys: into a throwaway redis-server,
+    # never the shared one (without a redis-server binary that part reports itself skipped).
+    async with environment.private_redis_server() as private_url:
+        result = await cache_hit.run(
+            url,
+            private_redis_url=private_url,
+            session_factory=db.build_session_factory(ctx.engine),
+            recruiter_id=ctx.dataset.recruiter_ids[0],
+            quick=_quick(ctx),
+            unrelated_keys=ctx.mode.invalidation_keys,
+            prefix=ctx.redis.prefix,
+        )
+    tick()
+    result["source"] = "slotwise.bench.cache_hit.run"
+    return result
 
 
 async def _http_servers(ctx: BenchContext) -> dict[str, Any]:
@@ -145,10 +144,17 @@ async def zipf(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
 
 
 async def observability(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
-    module = _optional("observability")
-    from slotwise.bench import foreign
-
-    return await foreign.call(module, ctx, tick)
+    result = await observability_bench.run(
+        ctx.database.url,
+        ctx.dataset.recruiter_ids[0],
+        redis_url=ctx.redis.url,
+        prefix=ctx.redis.prefix,
+        rounds=ctx.mode.rounds,
+        quick=_quick(ctx),
+        tick=tick,
+    )
+    result["source"] = "slotwise.bench.observability.run"
+    return result
 
 
 SCENARIOS: list[ScenarioSpec] = [
