@@ -44,7 +44,7 @@ def rendered_response(body: bytes | str) -> Response:
 
 
 def slot_dict(slot: Slot) -> dict[str, Any]:
-    """``SlotOut.of(slot)`` as a dict, field for field and in the same order."""
+    """A slot as the API shows it (``SlotOut``), field for field and in the same order."""
     city = slot.city
     recruiter = slot.recruiter
     return {
@@ -69,7 +69,7 @@ def slot_dict(slot: Slot) -> dict[str, Any]:
 
 
 def recruiter_dict(recruiter: Recruiter) -> dict[str, Any]:
-    """``RecruiterOut.of(recruiter)`` as a dict, field for field and in the same order."""
+    """A recruiter as the API shows it (``RecruiterOut``), in the same order."""
     return {
         "id": recruiter.id,
         "name": recruiter.name,

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from slotwise.api.render import recruiter_dict, slot_dict
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, is_valid_timezone
 
 INT64_MAX = 2**63 - 1
@@ -165,15 +166,7 @@ class RecruiterOut(BaseModel):
 
     @classmethod
     def of(cls, recruiter: Recruiter) -> RecruiterOut:
-        return cls(
-            id=recruiter.id,
-            name=recruiter.name,
-            telegram_chat_id=recruiter.telegram_chat_id,
-            timezone=recruiter.timezone,
-            active=recruiter.active,
-            meeting_url=recruiter.meeting_url,
-            city_ids=sorted(c.id for c in recruiter.cities),
-        )
+        return cls.model_validate(recruiter_dict(recruiter))
 
 
 class RecruiterCreate(Body):
@@ -223,27 +216,8 @@ class SlotOut(BaseModel):
 
     @classmethod
     def of(cls, slot: Slot) -> SlotOut:
-        candidate = (
-            CandidateOut(
-                telegram_id=slot.candidate_telegram_id,
-                name=slot.candidate_name,
-                timezone=slot.candidate_timezone,
-            )
-            if slot.candidate_telegram_id is not None
-            else None
-        )
-        city = Ref(id=slot.city.id, name=slot.city.name) if slot.city is not None else None
-        return cls(
-            id=slot.id,
-            recruiter_id=slot.recruiter_id,
-            city_id=slot.city_id,
-            start_utc=slot.start_utc,
-            duration_min=slot.duration_min,
-            status=SlotStatus(slot.status),
-            candidate=candidate,
-            recruiter=Ref(id=slot.recruiter.id, name=slot.recruiter.name),
-            city=city,
-        )
+        # One description of the shape: the same dict the hot read routes render directly.
+        return cls.model_validate(slot_dict(slot))
 
 
 class SlotCreate(Body):
