@@ -206,7 +206,6 @@ BATCH_OPTION = "slotwise_batch_chunk"
 # asyncpg does not): leaving it out makes counts the same on both backends.
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
-_installed: set[int] = set()
 _install_lock = threading.Lock()
 
 
@@ -227,9 +226,5 @@ def install_query_recorder(engine: AsyncEngine | Engine) -> None:
     when no scope is open)."""
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     with _install_lock:
-        if id(sync_engine) in _installed and event.contains(
-            sync_engine, "before_cursor_execute", _before_cursor_execute
-        ):
-            return
-        event.listen(sync_engine, "before_cursor_execute", _before_cursor_execute)
-        _installed.add(id(sync_engine))
+        if not event.contains(sync_engine, "before_cursor_execute", _before_cursor_execute):
+            event.listen(sync_engine, "before_cursor_execute", _before_cursor_execute)
