@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from slotwise.core.repository.errors import DB_EXCEPTIONS, classify
 from slotwise.core.result import (
     ConflictError,
     Error,
@@ -46,13 +45,3 @@ def rejected(exc: TransitionRejected, action: str | None = None) -> Failure[Erro
 
 def not_holder(exc: NotHolder) -> Failure[Error]:
     return Failure(ConflictError("Slot", str(exc), "telegram_id"))
-
-
-async def flush(uow: UnitOfWork) -> Result[None, Error]:
-    """``uow.flush()`` as a Result (for changes a repository's savepoint flush cannot take
-    apart, such as a many-to-many assignment whose backref dirties the other side too)."""
-    try:
-        await uow.flush()
-    except DB_EXCEPTIONS as exc:
-        return Failure(classify("flush", "flush", exc))
-    return Success(None)

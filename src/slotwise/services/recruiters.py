@@ -16,7 +16,7 @@ from slotwise.core.result import (
 )
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter
-from slotwise.services.common import UowFactory, finish, flush
+from slotwise.services.common import UowFactory, finish
 
 FIELDS = frozenset({"name", "timezone", "telegram_chat_id", "active", "meeting_url"})
 
@@ -29,16 +29,11 @@ async def create_recruiter(
         if isinstance(cities, Failure):
             return cities
         recruiter = Recruiter(**{k: v for k, v in fields.items() if k in FIELDS})
-        # Insert first, then link: linking persistent cities to a recruiter that is not in the
-        # session yet would make the savepoint's flush skip the association rows.
-        recruiter.cities = []
+        recruiter.cities = list(cities.value)
         added = await uow.recruiters.add(recruiter)
-        if isinstance(added, Failure) or not cities.value:
-            return added if isinstance(added, Failure) else await finish(uow, added.value)
-        linked = await _link(uow, recruiter, cities.value)
-        if isinstance(linked, Failure):
-            return linked
-        return await finish(uow, linked.value)
+        if isinstance(added, Failure):
+            return added
+        return await finish(uow, added.value)
 
 
 async def update_recruiter(
@@ -57,9 +52,7 @@ async def update_recruiter(
             cities = await _cities(uow, changes["city_ids"])
             if isinstance(cities, Failure):
                 return cities
-            linked = await _link(uow, recruiter, cities.value)
-            if isinstance(linked, Failure):
-                return linked
+            recruiter.cities = list(cities.value)
         saved = await uow.recruiters.update(recruiter)
         if isinstance(saved, Failure):
             return saved
@@ -92,18 +85,6 @@ async def delete_recruiter(uow_factory: UowFactory, recruiter_id: int) -> Result
         if isinstance(deleted, Failure):
             return deleted
         return await finish(uow, True)
-
-
-async def _link(
-    uow: UnitOfWork, recruiter: Recruiter, cities: Sequence[City]
-) -> Result[Recruiter, Error]:
-    """Replace the recruiter's cities. The association rows are flushed here, before the
-    repository's update (which then writes the recruiter's own columns and invalidates)."""
-    recruiter.cities = list(cities)
-    flushed = await flush(uow)
-    if isinstance(flushed, Failure):
-        return flushed
-    return await uow.recruiters.update(recruiter)
 
 
 async def _cities(uow: UnitOfWork, city_ids: Sequence[int]) -> Result[Sequence[City], Error]:
