@@ -7,16 +7,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Security
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.api.auth import Role, RoleGuard
+from slotwise.api.schemas import INT64_MAX
 from slotwise.core.uow import UnitOfWork
-
-UowFactory = Callable[[], UnitOfWork]
+from slotwise.services.common import UowFactory
 
 
 def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -45,8 +45,6 @@ AnyRoleDep = Annotated[Role, Security(any_role)]
 BotOrAdminDep = Annotated[Role, Security(bot_or_admin)]
 AdminDep = Annotated[Role, Security(admin_only)]
 
-
-INT64_MAX = 2**63 - 1
 
 #: A path id: positive and within 64 bits (anything else is a 422, not a database error).
 PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
-from slotwise.api.deps import BotOrAdminDep, Limit, Offset, UowDep
+from slotwise.api.deps import BotOrAdminDep, Limit, Offset, PathId, UowDep
 from slotwise.api.errors import error_responses, unwrap
-from slotwise.api.schemas import INT64_MAX, Page, SlotOut
+from slotwise.api.schemas import Page, SlotOut
 
 router = APIRouter(
     prefix="/api/candidates", tags=["candidates"], responses=error_responses(401, 403, 422, 503)
@@ -23,7 +22,7 @@ router = APIRouter(
 )
 async def candidate_slots(
     _: BotOrAdminDep,
-    telegram_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+    telegram_id: PathId,
     uow: UowDep,
     limit: Limit = 100,
     offset: Offset = 0,

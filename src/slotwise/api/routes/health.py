@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 
 from fastapi import APIRouter, Request
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.api.errors import OUTAGE_EXCEPTIONS, error_response, error_responses
 from slotwise.api.schemas import Liveness, Readiness
+from slotwise.core.cache import cache_status as probe_cache
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +34,9 @@ async def _database_ok(engine: AsyncEngine) -> bool:
 
 
 async def cache_status() -> str:
-    """``ok`` / ``disabled`` / ``degraded``, as ``slotwise.core.cache.cache_status()`` reports
-    it (sync or async); ``disabled`` while there is no cache module."""
+    """``ok`` / ``disabled`` / ``degraded``, as ``slotwise.core.cache`` reports it."""
     try:
-        cache = importlib.import_module("slotwise.core.cache")
-    except ImportError:
-        return "disabled"
-    probe = getattr(cache, "cache_status", None)
-    if probe is None:
-        return "disabled"
-    try:
-        status = probe()
-        if inspect.isawaitable(status):
-            status = await status
+        status = probe_cache()
     except Exception:  # a probe must never fail readiness by raising
         log.warning("readiness: cache probe failed", exc_info=True)
         return "degraded"
