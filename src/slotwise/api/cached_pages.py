@@ -19,6 +19,7 @@ from slotwise.core.result import Error, Result
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import Recruiter, Slot
 from slotwise.repositories import SlotFilters
+from slotwise.repositories.slot import list_key as slot_list_key
 
 #: Appended to a repository page's key: the rendered view of that page. The number is the
 #: render format's version: bump it whenever ``api.render`` changes its output, so a deploy
@@ -28,11 +29,7 @@ VIEW_SEGMENT = f"json{RENDER_VERSION}"
 
 
 def _slots_key(uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int) -> str:
-    f = filters
-    page_key = CacheKeys.slots_list(
-        f.recruiter_id, f.city_id, f.status, f.start_from, f.start_to, limit, offset
-    )
-    return f"{page_key}:{VIEW_SEGMENT}"
+    return f"{slot_list_key(filters, limit, offset)}:{VIEW_SEGMENT}"
 
 
 def _recruiters_key(

@@ -169,7 +169,6 @@ async def read_through(
     depends_on: ValueDeps | None = None,
 ) -> Any:
     """The cached value of ``key``, else ``load()`` (stored when it is a cacheable Success)."""
-    fresh = _snapshot_is_fresh(session)
     guards = (depends_on.guard,) if depends_on is not None else ()
     found = await cache.lookup(key, guards=guards)
     if not isinstance(found, Miss):  # a hit: the payload's bytes
@@ -181,7 +180,8 @@ async def read_through(
     get_metrics().record_cache_miss()
     if found.token is None:
         return await load()
-    if not fresh:
+    # Asked only on a miss (a hit never stores); nothing else uses the session meanwhile.
+    if not _snapshot_is_fresh(session):
         await cache.store(key, found, None, ttl)  # only releases the lock
         return await load()
     flight = cache.flights.join(key, found.flight)

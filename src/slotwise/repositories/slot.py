@@ -48,13 +48,18 @@ def _embedded_recruiters(value: Any) -> set[str]:
 SLOT_RECRUITER = ValueDeps(CacheKeys.RECRUITER_DEPS, _embedded_recruiters)
 
 
-def _list_key(
-    self: object, filters: SlotFilters | None = None, limit: int = 100, offset: int = 0
-) -> str:
+def list_key(filters: SlotFilters | None = None, limit: int = 100, offset: int = 0) -> str:
+    """The cache key of one page of ``SlotRepository.list`` (views of the page extend it)."""
     f = filters or SlotFilters()
     return CacheKeys.slots_list(
         f.recruiter_id, f.city_id, f.status, f.start_from, f.start_to, limit, offset
     )
+
+
+def _list_key(
+    self: object, filters: SlotFilters | None = None, limit: int = 100, offset: int = 0
+) -> str:
+    return list_key(filters, limit, offset)
 
 
 def _previous_recruiter(slot: Slot) -> int | None:
