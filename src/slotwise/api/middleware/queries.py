@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from slotwise.api.middleware.metrics import UNMATCHED, route_template
 from slotwise.core.n_plus_one import DetectorConfig, check_scope, get_detector_config
 from slotwise.core.query_counter import query_scope
 from slotwise.core.query_optimization import query_cache_scope
@@ -17,8 +18,8 @@ from slotwise.core.query_optimization import query_cache_scope
 
 def _route_name(scope: Scope) -> str:
     """``GET /api/slots/{slot_id}`` once routed (ids never end up in messages or labels)."""
-    path = getattr(scope.get("route"), "path", None)
-    return f"{scope.get('method', '?')} {path if isinstance(path, str) else 'unmatched route'}"
+    path = route_template(scope)
+    return f"{scope.get('method', '?')} {'unmatched route' if path == UNMATCHED else path}"
 
 
 class QueryScopeMiddleware:
