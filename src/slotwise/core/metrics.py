@@ -160,10 +160,14 @@ class MetricsCollector:
                 self._slow_by_name[key] = self._slow_by_name.get(key, 0) + 1
         op = (operation or name.split(" ", 1)[0]).lower()
         op = op if op in _OPERATIONS else OTHER
-        self._child("q", op, factory=lambda: prom.DB_QUERIES.labels(op)).inc()
-        self._child("qs", op, factory=lambda: prom.DB_QUERY_SECONDS.labels(op)).observe(
-            duration_ms / 1000.0
-        )
+        # One lookup per statement for the operation's two series (the slow-query series
+        # is created only when a query is first slow).
+        count, seconds = self._child(
+            "query", op,
+            factory=lambda: (prom.DB_QUERIES.labels(op), prom.DB_QUERY_SECONDS.labels(op)),
+        )  # fmt: skip
+        count.inc()
+        seconds.observe(duration_ms / 1000.0)
         if slow:
             self._child("qslow", op, factory=lambda: prom.DB_SLOW_QUERIES.labels(op)).inc()
         return slow
