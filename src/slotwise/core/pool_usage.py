@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.core.metrics import PoolProbe, PoolUsage
+from slotwise.core.query_counter import sync_engine_of
 
 
 def sqlalchemy_pool_usage(pool: Any) -> PoolUsage | None:
@@ -26,7 +27,7 @@ def sqlalchemy_pool_usage(pool: Any) -> PoolUsage | None:
 
 
 def engine_pool_probe(engine: AsyncEngine | Engine) -> PoolProbe:
-    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    sync = sync_engine_of(engine)
     return lambda: sqlalchemy_pool_usage(sync.pool)
 
 

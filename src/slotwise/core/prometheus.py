@@ -25,7 +25,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from slotwise.core.prometheus_multiprocess import MULTIPROC_ENV
+from slotwise.core.prometheus_multiprocess import multiprocess_dir
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -107,10 +107,6 @@ EXPORTED_SERIES: frozenset[str] = frozenset(
         for suffix in ("_bucket", "_sum", "_count")
     }
 )
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
 
 
 def render_latest() -> bytes:

@@ -22,10 +22,15 @@ def prepare_multiprocess_dir(path: str) -> None:
             os.remove(os.path.join(path, name))
 
 
+def multiprocess_dir() -> str | None:
+    """The shared metrics directory of a multi-process server, if there is one."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
 def setup_multiprocess(workers: int) -> str | None:
     """Before starting ``workers`` processes: make them share a fresh metrics directory
     (``PROMETHEUS_MULTIPROC_DIR``, created if not given). One worker needs none."""
-    path = os.environ.get(MULTIPROC_ENV) or None
+    path = multiprocess_dir()
     if path is None and workers <= 1:
         return None
     if path is None:

@@ -221,10 +221,15 @@ def _before_cursor_execute(
         scope.record(statement, parameters, chain, batched=batched)
 
 
+def sync_engine_of(engine: AsyncEngine | Engine) -> Engine:
+    """The engine that carries the events (and the pool) behind an async one."""
+    return engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+
 def install_query_recorder(engine: AsyncEngine | Engine) -> None:
     """Listen to ``engine``'s statements (idempotent; costs a contextvar read per statement
     when no scope is open)."""
-    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    sync_engine = sync_engine_of(engine)
     with _install_lock:
         if not event.contains(sync_engine, "before_cursor_execute", _before_cursor_execute):
             event.listen(sync_engine, "before_cursor_execute", _before_cursor_execute)

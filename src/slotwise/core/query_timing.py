@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.core.metrics import MetricsCollector, get_metrics
-from slotwise.core.query_counter import normalize_statement, statement_kind
+from slotwise.core.query_counter import normalize_statement, statement_kind, sync_engine_of
 
 log = logging.getLogger("slotwise.db.slow")
 
@@ -41,15 +41,11 @@ def query_name(statement: str) -> tuple[str, str]:
     return (f"{kind} {match.group(1)}" if match else kind), kind
 
 
-def _sync(engine: AsyncEngine | Engine) -> Engine:
-    return engine.sync_engine if isinstance(engine, AsyncEngine) else engine
-
-
 def instrument_engine(
     engine: AsyncEngine | Engine, metrics: MetricsCollector | None = None
 ) -> None:
     """Time every statement of ``engine`` into ``metrics`` (default: the process's). Idempotent."""
-    sync = _sync(engine)
+    sync = sync_engine_of(engine)
     if sync in _instrumented:
         return
     _instrumented[sync] = metrics
@@ -58,7 +54,7 @@ def instrument_engine(
 
 
 def uninstrument_engine(engine: AsyncEngine | Engine) -> None:
-    sync = _sync(engine)
+    sync = sync_engine_of(engine)
     if _instrumented.pop(sync, False) is not False:
         event.remove(sync, "before_cursor_execute", _before)
         event.remove(sync, "after_cursor_execute", _after)
