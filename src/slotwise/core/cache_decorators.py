@@ -160,6 +160,13 @@ def _snapshot_is_fresh(session: AsyncSession | None) -> bool:
     return bool(options.get(SQLITE_BEGIN, "IMMEDIATE") == "IMMEDIATE")
 
 
+def _rebuilt(data: bytes | memoryview, session: AsyncSession | None) -> Success[Any] | None:
+    """The value stored as ``data``, rebuilt into ``session``; None when it does not decode
+    (an undecodable payload counts as a miss)."""
+    payload = cache_codec.decode(data)
+    return None if payload is None else Success(cache_codec.materialize(payload, session))
+
+
 async def read_through(
     cache: CacheClient,
     key: str,
@@ -172,10 +179,10 @@ async def read_through(
     guards = (depends_on.guard,) if depends_on is not None else ()
     found = await cache.lookup(key, guards=guards)
     if not isinstance(found, Miss):  # a hit: the payload's bytes
-        payload = cache_codec.decode(found)
-        if payload is not None:
+        hit = _rebuilt(found, session)
+        if hit is not None:
             get_metrics().record_cache_hit()
-            return Success(cache_codec.materialize(payload, session))
+            return hit
         found = UNAVAILABLE  # an undecodable payload is a miss (not refilled by this call)
     get_metrics().record_cache_miss()
     if found.token is None:
@@ -190,9 +197,9 @@ async def read_through(
             await cache.store(key, found, None, ttl)
         shared = await _await_flight(flight, cache.config.flight_wait)
         if isinstance(shared, bytes):
-            payload = cache_codec.decode(shared)
-            if payload is not None:
-                return Success(cache_codec.materialize(payload, session))
+            hit = _rebuilt(shared, session)
+            if hit is not None:
+                return hit
         elif shared is not None:
             return shared
         return await load()  # the leader had nothing to share, or took too long
@@ -233,10 +240,10 @@ async def _lead(
         if not found.locked:
             waited = await _wait_for_other_process(cache, key, found, guards)
             if not isinstance(waited, Miss):
-                payload = cache_codec.decode(waited)
-                if payload is not None:
+                hit = _rebuilt(waited, session)
+                if hit is not None:
                     shared = bytes(waited)
-                    return Success(cache_codec.materialize(payload, session))
+                    return hit
                 waited = UNAVAILABLE
             found = waited
         result = await load()
