@@ -111,7 +111,6 @@ def cached(
                 ),
             )
 
-        wrapper.__wrapped_cache_key__ = build  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

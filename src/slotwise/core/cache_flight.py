@@ -56,6 +56,3 @@ class SingleFlight:
             asyncio.get_running_loop().call_later(LINGER, forget)
         else:
             forget()  # a Failure or None is for the callers already waiting, not later ones
-
-    def __len__(self) -> int:
-        return len(self._flights)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from slotwise.core.cache_keys import check_key, check_pattern, escape
+from slotwise.core.cache_keys import check_key, check_pattern, escape, is_pattern
 from slotwise.domain.models import Base
 
 
@@ -61,16 +61,12 @@ class KeyTemplate:
                     raise ValueError(f"cache template {text!r}: empty placeholder")
                 root, *attrs = field.split(".")
                 self.parts.append(_Field(root, tuple(attrs)))
-        self.is_pattern = text.endswith("*")
+        self.is_pattern = is_pattern(text)
         self._check_shape()
 
     def _check_shape(self) -> None:
         sample = "".join(p if isinstance(p, str) else "x" for p in self.parts)
         (check_pattern if self.is_pattern else check_key)(sample)
-
-    @property
-    def roots(self) -> set[str]:
-        return {p.root for p in self.parts if isinstance(p, _Field)}
 
     def render(self, values: Mapping[str, Any]) -> str:
         """The key (or pattern); raises Unresolved if a placeholder has no value."""
