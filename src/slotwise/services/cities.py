@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slotwise.core.result import Error, Failure, Result, Success, ValidationError
+from slotwise.core.result import Error, Failure, Result
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City
-from slotwise.services.common import UowFactory, finish
+from slotwise.services.common import UowFactory, apply_changes, check_exists, finish, pick
 
 FIELDS = frozenset({"name", "timezone", "active", "responsible_recruiter_id"})
 
@@ -18,7 +18,7 @@ async def create_city(uow_factory: UowFactory, fields: Mapping[str, Any]) -> Res
         checked = await _check_recruiter(uow, fields.get("responsible_recruiter_id"))
         if isinstance(checked, Failure):
             return checked
-        added = await uow.cities.add(City(**{k: v for k, v in fields.items() if k in FIELDS}))
+        added = await uow.cities.add(City(**pick(fields, FIELDS)))
         if isinstance(added, Failure):
             return added
         return await finish(uow, added.value)
@@ -35,9 +35,7 @@ async def update_city(
         if isinstance(checked, Failure):
             return checked
         city = found.value
-        for name, value in changes.items():
-            if name in FIELDS:
-                setattr(city, name, value)
+        apply_changes(city, changes, FIELDS)
         saved = await uow.cities.update(city)
         if isinstance(saved, Failure):
             return saved
@@ -45,13 +43,4 @@ async def update_city(
 
 
 async def _check_recruiter(uow: UnitOfWork, recruiter_id: int | None) -> Result[None, Error]:
-    if recruiter_id is None:
-        return Success(None)
-    found = await uow.recruiters.exists(recruiter_id)
-    if isinstance(found, Failure):
-        return found
-    if not found.value:
-        return Failure(
-            ValidationError("responsible_recruiter_id", f"no such recruiter: {recruiter_id}")
-        )
-    return Success(None)
+    return await check_exists(uow.recruiters, "responsible_recruiter_id", "recruiter", recruiter_id)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
+from slotwise.core.repository.base import BaseRepository
 from slotwise.core.result import (
     ConflictError,
     Error,
@@ -12,6 +13,7 @@ from slotwise.core.result import (
     InvalidTransitionError,
     Result,
     Success,
+    ValidationError,
 )
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import NotHolder, TransitionRejected
@@ -45,3 +47,30 @@ def rejected(exc: TransitionRejected, action: str | None = None) -> Failure[Erro
 
 def not_holder(exc: NotHolder) -> Failure[Error]:
     return Failure(ConflictError("Slot", str(exc), "telegram_id"))
+
+
+async def check_exists(
+    repo: BaseRepository[Any], field: str, what: str, ident: int | None, *, value: object = None
+) -> Result[None, Error]:
+    """A referenced id that does not exist is the client's mistake (422), not a conflict;
+    ``None`` (no reference) passes."""
+    if ident is None:
+        return Success(None)
+    found = await repo.exists(ident)
+    if isinstance(found, Failure):
+        return found
+    if not found.value:
+        return Failure(ValidationError(field, f"no such {what}: {ident}", value))
+    return Success(None)
+
+
+def pick(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    """The entries of ``fields`` an entity may be built from."""
+    return {k: v for k, v in fields.items() if k in allowed}
+
+
+def apply_changes(entity: object, changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """Set the allowed ``changes`` (only the keys given) on ``entity``."""
+    for name, value in changes.items():
+        if name in allowed:
+            setattr(entity, name, value)

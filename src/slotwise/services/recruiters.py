@@ -16,7 +16,7 @@ from slotwise.core.result import (
 )
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter
-from slotwise.services.common import UowFactory, finish
+from slotwise.services.common import UowFactory, apply_changes, finish, pick
 
 FIELDS = frozenset({"name", "timezone", "telegram_chat_id", "active", "meeting_url"})
 
@@ -28,7 +28,7 @@ async def create_recruiter(
         cities = await _cities(uow, city_ids)
         if isinstance(cities, Failure):
             return cities
-        recruiter = Recruiter(**{k: v for k, v in fields.items() if k in FIELDS})
+        recruiter = Recruiter(**pick(fields, FIELDS))
         recruiter.cities = list(cities.value)
         added = await uow.recruiters.add(recruiter)
         if isinstance(added, Failure):
@@ -45,9 +45,7 @@ async def update_recruiter(
         if isinstance(found, Failure):
             return found
         recruiter = found.value
-        for name, value in changes.items():
-            if name in FIELDS:
-                setattr(recruiter, name, value)
+        apply_changes(recruiter, changes, FIELDS)
         if "city_ids" in changes:
             cities = await _cities(uow, changes["city_ids"])
             if isinstance(cities, Failure):

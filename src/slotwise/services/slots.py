@@ -23,7 +23,7 @@ from slotwise.core.result import (
 )
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import Slot, SlotStatus
-from slotwise.services.common import UowFactory, finish
+from slotwise.services.common import UowFactory, check_exists, finish
 
 DELETABLE = frozenset({SlotStatus.FREE, SlotStatus.CANCELED})
 
@@ -79,11 +79,9 @@ async def _check_references(uow: UnitOfWork, batch: Sequence[NewSlot]) -> Result
     ]
     for field, repo, ids in checks:
         for ident in sorted(ids):
-            found = await repo.exists(ident)
-            if isinstance(found, Failure):
-                return found
-            if not found.value:
-                return Failure(ValidationError(field, f"no such {field[:-3]}: {ident}", ident))
+            checked = await check_exists(repo, field, field[:-3], ident, value=ident)
+            if isinstance(checked, Failure):
+                return checked
     return Success(None)
 
 

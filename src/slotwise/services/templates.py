@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slotwise.core.result import Error, Failure, Result, Success, ValidationError
+from slotwise.core.result import Error, Failure, Result
 from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import Template
-from slotwise.services.common import UowFactory, finish
+from slotwise.services.common import UowFactory, apply_changes, check_exists, finish, pick
 
 FIELDS = frozenset({"city_id", "key", "text"})
 
@@ -20,9 +20,7 @@ async def create_template(
         checked = await _check_city(uow, fields.get("city_id"))
         if isinstance(checked, Failure):
             return checked
-        added = await uow.templates.add(
-            Template(**{k: v for k, v in fields.items() if k in FIELDS})
-        )
+        added = await uow.templates.add(Template(**pick(fields, FIELDS)))
         if isinstance(added, Failure):
             return added
         return await finish(uow, added.value)
@@ -39,9 +37,7 @@ async def update_template(
         if isinstance(checked, Failure):
             return checked
         template = found.value
-        for name, value in changes.items():
-            if name in FIELDS:
-                setattr(template, name, value)
+        apply_changes(template, changes, FIELDS)
         saved = await uow.templates.update(template)
         if isinstance(saved, Failure):
             return saved
@@ -57,11 +53,4 @@ async def delete_template(uow_factory: UowFactory, template_id: int) -> Result[b
 
 
 async def _check_city(uow: UnitOfWork, city_id: int | None) -> Result[None, Error]:
-    if city_id is None:
-        return Success(None)
-    found = await uow.cities.exists(city_id)
-    if isinstance(found, Failure):
-        return found
-    if not found.value:
-        return Failure(ValidationError("city_id", f"no such city: {city_id}", city_id))
-    return Success(None)
+    return await check_exists(uow.cities, "city_id", "city", city_id, value=city_id)
