@@ -38,9 +38,9 @@ os.environ.setdefault("SLOTWISE_LOG_JSON", "false")
 os.environ["SLOTWISE_ADMIN_TOKENS"] = "test-admin-token"
 os.environ["SLOTWISE_BOT_TOKENS"] = "test-bot-token"
 
-from slotwise.core import db  # noqa: E402  (after the environment is set)
-from slotwise.core.migrate import upgrade  # noqa: E402
-from slotwise.core.uow import UnitOfWork  # noqa: E402
+from slotwise.persistence import db  # noqa: E402  (after the environment is set)
+from slotwise.persistence.migrate import upgrade  # noqa: E402
+from slotwise.persistence.uow import UnitOfWork  # noqa: E402
 from slotwise.settings import get_settings, reset_settings  # noqa: E402
 from tests.plugins.cache import cache, reset_app_cache, use_test_redis  # noqa: E402, F401
 from tests.plugins.queries import assert_max_queries, count_queries  # noqa: E402, F401

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from slotwise.core import db
-from slotwise.core.migrate import downgrade as run_downgrade
-from slotwise.core.migrate import upgrade as run_upgrade
+from slotwise.persistence import db
+from slotwise.persistence.migrate import downgrade as run_downgrade
+from slotwise.persistence.migrate import upgrade as run_upgrade
 
 T = TypeVar("T")
 
@@ -83,7 +83,7 @@ def seed(
         f"+{report.slots} slots, +{report.templates} templates"
     )
     if report.cities or report.recruiters or report.slots or report.templates:
-        from slotwise.core.cache import clear_cache_from_settings
+        from slotwise.cache.client import clear_cache_from_settings
 
         # The seed writes past the repositories: drop what a running server cached (O(1)).
         _run(clear_cache_from_settings)
@@ -120,7 +120,7 @@ def serve(
         typer.echo("no SLOTWISE_ADMIN_TOKENS / SLOTWISE_BOT_TOKENS set; admin token for this run:")
         typer.echo(f"SLOTWISE_ADMIN_TOKEN={token}")
     # Several workers share one Prometheus metrics directory, so /metrics sums them all.
-    from slotwise.core.prometheus_multiprocess import setup_multiprocess
+    from slotwise.observability.multiprocess import setup_multiprocess
 
     setup_multiprocess(workers)
     uvicorn.run(

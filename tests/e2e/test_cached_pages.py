@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slotwise.api.app import create_app
 from slotwise.api.errors import unwrap
 from slotwise.api.schemas import Page, RecruiterOut, SlotOut
-from slotwise.core import cache as cache_module
-from slotwise.core.cache import CacheClient
-from slotwise.core.query_counter import query_scope
-from slotwise.core.uow import UnitOfWork
+from slotwise.cache import client as cache_module
+from slotwise.cache.client import CacheClient
 from slotwise.domain.models import SlotStatus
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.queries.counter import query_scope
 from slotwise.repositories import SlotFilters
 from tests.e2e.conftest import ADMIN, BOT, Api
 

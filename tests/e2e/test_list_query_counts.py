@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from slotwise.api.app import create_app
-from slotwise.core.query_counter import query_scope
+from slotwise.queries.counter import query_scope
 from slotwise.settings import get_settings
 from tests.conftest import truncate_all
 from tests.e2e.conftest import ADMIN

@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.api.app import create_app
-from slotwise.core.logging import build_formatter
-from slotwise.core.metrics import get_metrics
+from slotwise.observability.logging import build_formatter
+from slotwise.observability.metrics import get_metrics
 
 from .conftest import ADMIN, BOT, Api
 

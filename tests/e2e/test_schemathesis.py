@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.api.app import create_app
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter, Slot, Template
+from slotwise.persistence.uow import UnitOfWork
 from slotwise.settings import get_settings
 from tests.conftest import truncate_all
 from tests.e2e.conftest import ADMIN

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from slotwise.core.cache import setup_cache_from_settings
-from slotwise.core.result import Success
-from slotwise.core.uow import UnitOfWork
+from slotwise.cache.client import setup_cache_from_settings
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import Success
 
 
 async def handle(line: str) -> str:

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from slotwise.core.result import Failure, Result, Success
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, User
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import Failure, Result, Success
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

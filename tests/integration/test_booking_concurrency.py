@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from slotwise.core.cache import CacheClient, CacheConfig
+from slotwise.cache.client import CacheClient, CacheConfig
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
 from tests import servers
 from tests.conftest import DATABASE_URL, TEST_REDIS_URL, truncate_all

@@ -11,17 +11,17 @@ from dataclasses import replace
 
 import pytest
 
-from slotwise.core import cache as cache_module
-from slotwise.core.cache import (
+from slotwise.cache import client as cache_module
+from slotwise.cache.client import (
     CacheClient,
     CacheConfig,
     build_redis,
     setup_cache_from_settings,
 )
-from slotwise.core.cache_decorators import cached, invalidate_cache
-from slotwise.core.cache_keys import CacheKeys
-from slotwise.core.result import Failure, NotFoundError, Result, Success
-from slotwise.core.uow import UnitOfWork
+from slotwise.cache.decorators import cached, invalidate_cache
+from slotwise.cache.keys import CacheKeys
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import Failure, NotFoundError, Result, Success
 from slotwise.settings import Settings
 from tests.plugins.cache import cache_config_for_tests
 

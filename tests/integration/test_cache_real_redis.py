@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from slotwise.core import cache as cache_module
-from slotwise.core.cache import CacheClient, build_redis
-from slotwise.core.result import Success
-from slotwise.core.uow import UnitOfWork
+from slotwise.cache import client as cache_module
+from slotwise.cache.client import CacheClient, build_redis
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import Success
 from tests.integration import foundation_data as fd
 from tests.integration.cache_support import hits_misses
 from tests.plugins.cache import cache_config_for_tests

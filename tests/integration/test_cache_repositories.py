@@ -11,15 +11,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from slotwise.core.cache import CacheClient
-from slotwise.core.cache_decorators import CacheInvalidator, cached
-from slotwise.core.cache_keys import CacheKeys
-from slotwise.core.query_counter import QueryScope
-from slotwise.core.repository.base import BaseRepository
-from slotwise.core.result import Error, Failure, NotFoundError, Result, Success
-from slotwise.core.uow import UnitOfWork
+from slotwise.cache.client import CacheClient
+from slotwise.cache.decorators import CacheInvalidator, cached
+from slotwise.cache.keys import CacheKeys
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
+from slotwise.persistence.repository.base import BaseRepository
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.queries.counter import QueryScope
 from slotwise.repositories import RecruiterRepository
+from slotwise.result import Error, Failure, NotFoundError, Result, Success
 from tests.integration import foundation_data as fd
 from tests.integration.cache_support import hits_misses, snapshot
 

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from slotwise.cli import app
-from slotwise.core import db
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template
+from slotwise.persistence import db
+from slotwise.persistence.uow import UnitOfWork
 from slotwise.settings import Settings, reset_settings
 from tests.conftest import TEST_DATABASE_URL, truncate_all
 

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from slotwise.core.query_counter import RecordedStatement, query_scope
-from slotwise.core.result import Success
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, recruiter_cities
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.queries.counter import RecordedStatement, query_scope
 from slotwise.repositories import SlotFilters
+from slotwise.result import Success
 
 pytestmark = pytest.mark.real_services
 

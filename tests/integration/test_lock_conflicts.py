@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from slotwise.core.repository.errors import DB_EXCEPTIONS, classify
-from slotwise.core.result import ConflictError
 from slotwise.domain.models import Recruiter, Slot
+from slotwise.persistence.repository.errors import DB_EXCEPTIONS, classify
+from slotwise.result import ConflictError
 
 pytestmark = pytest.mark.real_services
 

@@ -10,11 +10,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.core import db
-from slotwise.core.migrate import downgrade, upgrade
-from slotwise.core.result import ConflictError, Failure, Success
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import Base, Recruiter, Slot
+from slotwise.persistence import db
+from slotwise.persistence.migrate import downgrade, upgrade
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import ConflictError, Failure, Success
 
 
 def _diff(connection: Connection) -> list[object]:

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from slotwise.core import prometheus
-from slotwise.core.metrics import MetricsCollector, PoolUsage
+from slotwise.observability import prometheus
+from slotwise.observability.metrics import MetricsCollector, PoolUsage
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ALERTS = DEPLOY / "prometheus" / "alerts.yml"

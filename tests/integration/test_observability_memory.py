@@ -9,7 +9,7 @@ import sys
 
 SCRIPT = """
 import gc, json, psutil
-from slotwise.core.metrics import MetricsCollector
+from slotwise.observability.metrics import MetricsCollector
 
 metrics = MetricsCollector(slow_query_threshold_ms=100.0)
 for i in range(1000):  # warm up: first allocations of every structure

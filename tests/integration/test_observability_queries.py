@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.core.metrics import MetricsCollector
-from slotwise.core.pool_usage import engine_pool_probe
-from slotwise.core.query_timing import instrument_engine, query_name, uninstrument_engine
+from slotwise.observability.metrics import MetricsCollector
+from slotwise.observability.pool_usage import engine_pool_probe
+from slotwise.observability.query_timing import instrument_engine, query_name, uninstrument_engine
 
 
 async def test_every_statement_is_timed_and_slow_ones_logged_without_values(

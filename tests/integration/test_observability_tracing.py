@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.api.app import create_app
-from slotwise.core import tracing
+from slotwise.observability import tracing
 
 BOT = {"Authorization": "Bearer test-bot-token"}
 ADMIN = {"Authorization": "Bearer test-admin-token"}

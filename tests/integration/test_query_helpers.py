@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from slotwise.core.query_counter import QueryScope
-from slotwise.core.query_optimization import (
+from slotwise.domain.models import City, Recruiter, Slot
+from slotwise.queries.counter import QueryScope
+from slotwise.queries.optimization import (
     MAX_CHUNK,
     BatchLoader,
     OptimizedQueries,
@@ -22,7 +23,6 @@ from slotwise.core.query_optimization import (
     current_query_cache,
     query_cache_scope,
 )
-from slotwise.domain.models import City, Recruiter, Slot
 from tests.integration.query_data import Seeded, seed_lists
 
 Count = Callable[[], AbstractContextManager[QueryScope]]

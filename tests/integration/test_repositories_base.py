@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from slotwise.core.repository.base import BaseRepository
-from slotwise.core.result import (
+from slotwise.domain.models import City, Recruiter, Slot, Template, User
+from slotwise.persistence.repository.base import BaseRepository
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import (
     ConflictError,
     Failure,
     NotFoundError,
     Success,
     ValidationError,
 )
-from slotwise.core.uow import UnitOfWork
-from slotwise.domain.models import City, Recruiter, Slot, Template, User
 
 from .foundation_data import T0, at, city, error, ok, recruiter
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from slotwise.core.result import NotFoundError, ValidationError
-from slotwise.core.uow import UnitOfWork
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import NotFoundError, ValidationError
 
 from .foundation_data import city, error, ok, recruiter
 

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from slotwise.core.result import ConflictError, NotFoundError, ValidationError
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
+from slotwise.persistence.uow import UnitOfWork
 from slotwise.repositories.slot import SlotFilters
+from slotwise.result import ConflictError, NotFoundError, ValidationError
 
 from .foundation_data import T0, at, city, error, ok, recruiter, slot
 

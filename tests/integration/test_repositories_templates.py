@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from slotwise.core.result import ConflictError, NotFoundError, ValidationError
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import Template
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import ConflictError, NotFoundError, ValidationError
 
 from .foundation_data import city, error, ok, template
 

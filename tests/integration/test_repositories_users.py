@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slotwise.core.result import ConflictError, NotFoundError
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import User
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import ConflictError, NotFoundError
 
 from .foundation_data import city, error, ok, user
 

@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from slotwise.core.repository.base import BaseRepository
-from slotwise.core.result import (
+from slotwise.domain.models import City, Recruiter
+from slotwise.persistence.repository.base import BaseRepository
+from slotwise.persistence.uow import UnitOfWork, current_uow
+from slotwise.result import (
     ConflictError,
     DatabaseError,
     Failure,
     NotFoundError,
     Success,
 )
-from slotwise.core.uow import UnitOfWork, current_uow
-from slotwise.domain.models import City, Recruiter
 
 from .foundation_data import city, error, ok, recruiter
 

@@ -23,8 +23,8 @@ from dataclasses import replace
 import fakeredis
 import pytest
 
-from slotwise.core import cache as cache_module
-from slotwise.core.cache import CacheClient, CacheConfig
+from slotwise.cache import client as cache_module
+from slotwise.cache.client import CacheClient, CacheConfig
 
 TEST_REDIS_URL = os.environ.get("SLOTWISE_TEST_REDIS_URL", "")
 FAKE_SERVER = fakeredis.FakeServer()

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.core.n_plus_one import reset_detector_config
-from slotwise.core.query_counter import (
+from slotwise.queries.counter import (
     QueryScope,
     add_app_root,
     install_query_recorder,
     query_scope,
 )
+from slotwise.queries.n_plus_one import reset_detector_config
 
 os.environ.setdefault("SLOTWISE_N_PLUS_ONE", "raise")
 reset_detector_config()

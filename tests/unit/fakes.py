@@ -15,7 +15,7 @@ Two deliberate strictnesses make the fakes catch what the real stack would let s
 
 The unique and exclusion constraints the services rely on (one active slot per candidate and
 recruiter, no overlapping slots, unique names and keys) are checked on write and reported with
-the messages ``slotwise.core.repository.errors.classify`` gives their database counterparts.
+the messages ``slotwise.persistence.repository.errors.classify`` gives their database counterparts.
 """
 
 from __future__ import annotations
@@ -27,15 +27,6 @@ from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import inspect as sa_inspect
 
-from slotwise.core.result import (
-    ConflictError,
-    Error,
-    Failure,
-    NotFoundError,
-    Result,
-    Success,
-    ValidationError,
-)
 from slotwise.domain.models import (
     ACTIVE_STATUSES,
     Base,
@@ -45,6 +36,15 @@ from slotwise.domain.models import (
     SlotStatus,
     Template,
     User,
+)
+from slotwise.result import (
+    ConflictError,
+    Error,
+    Failure,
+    NotFoundError,
+    Result,
+    Success,
+    ValidationError,
 )
 from slotwise.services.common import UowFactory
 

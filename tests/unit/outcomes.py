@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from slotwise.core.result import Error, Failure, Result, Success
+from slotwise.result import Error, Failure, Result, Success
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slotwise.core.cache_breaker import BreakerState, CircuitBreaker
+from slotwise.cache.breaker import BreakerState, CircuitBreaker
 
 
 class Clock:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 
-from slotwise.core import cache_codec
+from slotwise.cache import codec as cache_codec
 from slotwise.domain.models import City, Recruiter, Slot
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slotwise.core.cache_keys import (
+from slotwise.cache.keys import (
     CacheKeys,
     CacheTTL,
     check_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slotwise.core.cache_templates import CallValues, KeyTemplate, Unresolved
+from slotwise.cache.templates import CallValues, KeyTemplate, Unresolved
 from slotwise.domain.models import Recruiter, Slot
 
 

@@ -7,8 +7,8 @@ import inspect
 
 import pytest
 
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import Slot, SlotStatus
+from slotwise.persistence.uow import UnitOfWork
 from slotwise.repositories import (
     CityRepository,
     RecruiterRepository,

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from slotwise.core.histogram import Histogram, bucket_bounds, bucket_index
-from slotwise.core.metrics import (
+from slotwise.observability.histogram import Histogram, bucket_bounds, bucket_index
+from slotwise.observability.metrics import (
     OTHER,
     MetricsCollector,
     PerformanceTimer,

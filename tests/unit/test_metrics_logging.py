@@ -8,7 +8,7 @@ from io import StringIO
 
 from asgi_correlation_id.context import correlation_id
 
-from slotwise.core.logging import MASK, build_formatter, register_secrets
+from slotwise.observability.logging import MASK, build_formatter, register_secrets
 
 
 def emit(message: str, *args: object, **extra: object) -> dict[str, object]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from slotwise.core.pool_usage import redis_client_probe, redis_pool_usage, sqlalchemy_pool_usage
+from slotwise.observability.pool_usage import (
+    redis_client_probe,
+    redis_pool_usage,
+    sqlalchemy_pool_usage,
+)
 
 
 class QueuePoolLike:

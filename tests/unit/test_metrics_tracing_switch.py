@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slotwise.core.tracing import tracing_requested
+from slotwise.observability.tracing import tracing_requested
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-from slotwise.core import n_plus_one
-from slotwise.core.n_plus_one import (
+from slotwise.queries import n_plus_one
+from slotwise.queries.counter import QueryScope
+from slotwise.queries.n_plus_one import (
     DetectorConfig,
     NPlusOneError,
     check_scope,
@@ -18,7 +19,6 @@ from slotwise.core.n_plus_one import (
     n_plus_one_total,
     reset_detector_config,
 )
-from slotwise.core.query_counter import QueryScope
 
 LOOP = ("slotwise/services/booking.py:40", "slotwise/api/routes/slots.py:12")
 SELECT = "SELECT recruiters.id FROM recruiters WHERE recruiters.id = $1"

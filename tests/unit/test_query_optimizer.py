@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql
 
-from slotwise.core.query_optimization import (
+from slotwise.domain.models import Recruiter, Slot
+from slotwise.queries.optimization import (
     BatchResult,
     OptimizedQueries,
     QueryOptimizer,
     UnknownRelationshipError,
 )
-from slotwise.domain.models import Recruiter, Slot
 
 
 def _sql(stmt: Select[Any]) -> str:

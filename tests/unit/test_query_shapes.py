@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slotwise.core.query_counter import (
+from slotwise.queries.counter import (
     QueryScope,
     active_scopes,
     normalize_statement,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from slotwise.core.repository.errors import classify
-from slotwise.core.result import ConflictError, DatabaseError
+from slotwise.persistence.repository.errors import classify
+from slotwise.result import ConflictError, DatabaseError
 
 
 class FakeDriverError(Exception):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slotwise.core.result import (
+from slotwise.result import (
     ConflictError,
     DatabaseError,
     Failure,

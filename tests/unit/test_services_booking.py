@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from slotwise.core.result import (
+from slotwise.domain.models import Slot, SlotStatus, User
+from slotwise.result import (
     ConflictError,
     DatabaseError,
     Error,
@@ -19,7 +20,6 @@ from slotwise.core.result import (
     Result,
     ValidationError,
 )
-from slotwise.domain.models import Slot, SlotStatus, User
 from slotwise.services import booking
 from slotwise.services.booking import BookSlot, Reschedule
 from slotwise.services.common import UowFactory

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from slotwise.core.result import ConflictError, NotFoundError, ValidationError
 from slotwise.domain.models import City, Template
+from slotwise.result import ConflictError, NotFoundError, ValidationError
 from slotwise.services import cities, templates
 from tests.unit import fake_data as data
 from tests.unit.fakes import FakeDatabase

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from slotwise.core.result import (
+from slotwise.domain.models import Slot, SlotStatus
+from slotwise.result import (
     ConflictError,
     InvalidTransitionError,
     NotFoundError,
     ValidationError,
 )
-from slotwise.domain.models import Slot, SlotStatus
 from slotwise.services import slots
 from slotwise.services.slots import NewSlot
 from tests.unit import fake_data as data

@@ -30,8 +30,8 @@ from slotwise.api.routes import (
     templates,
 )
 from slotwise.api.routing import add_routes
-from slotwise.core import db
-from slotwise.core.cache import disconnect_cache, open_app_cache
+from slotwise.cache.client import disconnect_cache, open_app_cache
+from slotwise.persistence import db
 from slotwise.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ Every `/api` route needs `Authorization: Bearer <token>`; `admin` tokens may do 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new application.
 
-    Without ``settings`` it serves the process-wide engine (``slotwise.core.db``) built from
+    Without ``settings`` it serves the process-wide engine (``slotwise.persistence.db``) built from
     the environment; with ``settings`` it builds and owns an engine of its own from them.
     """
     own_engine = settings is not None

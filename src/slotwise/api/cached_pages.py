@@ -12,14 +12,14 @@ out as it is, byte for byte what the uncached path renders.
 from __future__ import annotations
 
 from slotwise.api.render import page_dict, recruiter_dict, render_json, slot_dict
-from slotwise.core.cache_decorators import cached
-from slotwise.core.cache_keys import CacheKeys, CacheTTL
-from slotwise.core.repository.base import Page
-from slotwise.core.result import Error, Result
-from slotwise.core.uow import UnitOfWork
+from slotwise.cache.decorators import cached
+from slotwise.cache.keys import CacheKeys, CacheTTL
 from slotwise.domain.models import Recruiter, Slot
+from slotwise.persistence.repository.base import Page
+from slotwise.persistence.uow import UnitOfWork
 from slotwise.repositories import SlotFilters
 from slotwise.repositories.slot import list_key as slot_list_key
+from slotwise.result import Error, Result
 
 #: Appended to a repository page's key: the rendered view of that page. The number is the
 #: render format's version: bump it whenever ``api.render`` changes its output, so a deploy

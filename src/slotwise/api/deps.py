@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.api.auth import Role, RoleGuard
 from slotwise.api.schemas import INT64_MAX
-from slotwise.core.uow import UnitOfWork
+from slotwise.persistence.uow import UnitOfWork
 from slotwise.services.common import UowFactory
 
 

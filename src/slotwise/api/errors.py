@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from slotwise.core.result import (
+from slotwise.result import (
     ConflictError,
     DatabaseError,
     Error,

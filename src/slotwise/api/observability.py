@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slotwise.api.middleware.metrics import RequestMetricsMiddleware
 from slotwise.api.routes import metrics as metrics_routes
 from slotwise.api.routing import add_routes
-from slotwise.core import tracing
-from slotwise.core.logging import configure_logging, register_secrets
-from slotwise.core.observability import Observability
+from slotwise.observability import tracing
+from slotwise.observability.logging import configure_logging, register_secrets
+from slotwise.observability.setup import Observability
 from slotwise.settings import Settings
 
 REQUEST_ID_HEADER = "X-Request-ID"

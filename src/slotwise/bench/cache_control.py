@@ -1,4 +1,4 @@
-"""The benchmark's only contact with the cache layer's API (``slotwise.core.cache``), so that
+"""The benchmark's only contact with the cache layer's API (``slotwise.cache.client``), so that
 a change there is one edit here.
 
 ``uncached(method)`` is the method beneath ``@cached`` (``functools.wraps`` keeps it as
@@ -15,8 +15,8 @@ from typing import Any
 
 def available() -> bool:
     try:
-        importlib.import_module("slotwise.core.cache")
-        importlib.import_module("slotwise.core.cache_decorators")
+        importlib.import_module("slotwise.cache.client")
+        importlib.import_module("slotwise.cache.decorators")
     except ImportError:
         return False
     return True
@@ -37,7 +37,7 @@ def is_cached(method: Callable[..., Any]) -> bool:
 async def connected() -> AsyncIterator[None]:
     """The process-wide cache, set up exactly as the API's startup does it (from the settings
     the runner put in the environment: REDIS_URL, CACHE_KEY_PREFIX), for the block."""
-    cache = importlib.import_module("slotwise.core.cache")
+    cache = importlib.import_module("slotwise.cache.client")
     client = await cache.setup_cache_from_settings()
     if client is None or not client.available:
         await cache.disconnect_cache()
@@ -50,5 +50,5 @@ async def connected() -> AsyncIterator[None]:
 
 async def invalidate_recruiter(recruiter_id: int) -> None:
     """Make the recruiter's cached entries misses, as a committed write would."""
-    decorators = importlib.import_module("slotwise.core.cache_decorators")
+    decorators = importlib.import_module("slotwise.cache.decorators")
     await decorators.CacheInvalidator().invalidate_recruiter(recruiter_id)

@@ -28,13 +28,13 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from slotwise.core import cache as cache_module
-from slotwise.core import cache_codec
-from slotwise.core.cache import CacheClient, CacheConfig, build_redis
-from slotwise.core.cache_decorators import cached
-from slotwise.core.result import Result, Success
-from slotwise.core.uow import UnitOfWork
+from slotwise.cache import client as cache_module
+from slotwise.cache import codec as cache_codec
+from slotwise.cache.client import CacheClient, CacheConfig, build_redis
+from slotwise.cache.decorators import cached
 from slotwise.domain.models import City, Recruiter
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import Result, Success
 
 Call = Callable[[], Awaitable[Any]]
 

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.bench import cache_control
 from slotwise.bench.stats import compare, interleaved
-from slotwise.core import db
-from slotwise.core.result import Success
-from slotwise.core.uow import UnitOfWork
+from slotwise.persistence import db
+from slotwise.persistence.uow import UnitOfWork
 from slotwise.repositories import RecruiterRepository, SlotRepository
+from slotwise.result import Success
 
 Call = Callable[[], Awaitable[None]]
 

@@ -26,7 +26,7 @@ from slotwise.api.app import create_app
 from slotwise.api.middleware.metrics import RequestMetricsMiddleware
 from slotwise.api.observability import REQUEST_ID_HEADER, valid_request_id
 from slotwise.bench.stats import compare, interleaved, ratio
-from slotwise.core.metrics import get_metrics
+from slotwise.observability.metrics import get_metrics
 from slotwise.settings import Settings
 
 TARGET_OVERHEAD_PERCENT = 5.0

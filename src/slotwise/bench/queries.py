@@ -27,10 +27,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from slotwise.bench.stats import compare, interleaved
-from slotwise.core import db
-from slotwise.core.query_counter import install_query_recorder, query_scope
-from slotwise.core.query_optimization import BatchLoader, QueryOptimizer
 from slotwise.domain.models import City, Recruiter, Slot
+from slotwise.persistence import db
+from slotwise.queries.counter import install_query_recorder, query_scope
+from slotwise.queries.optimization import BatchLoader, QueryOptimizer
 
 LIST_SIZE = 100
 BATCH_SIZE = 1000

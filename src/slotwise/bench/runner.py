@@ -27,7 +27,7 @@ from slotwise.bench import environment, modes
 from slotwise.bench.environment import BenchDatabase, BenchRedis
 from slotwise.bench.processes import LoadGenerator, ServerProcess, api_server, ceiling_server
 from slotwise.bench.seed import Dataset, prepare
-from slotwise.core import db
+from slotwise.persistence import db
 from slotwise.settings import get_settings, reset_settings
 
 Tick = Callable[[], None]

@@ -12,14 +12,14 @@ from typing import Any
 from slotwise.bench import cache_control, cache_hit, environment, fetch, http, queries, workload
 from slotwise.bench import observability as observability_bench
 from slotwise.bench.runner import BenchContext, ScenarioSpec, Skip, Tick
-from slotwise.core import db
+from slotwise.persistence import db
 
 
 def _need_cache(ctx: BenchContext) -> str:
     if not ctx.redis.url:
         raise Skip("no Redis reachable")
     if not cache_control.available():
-        raise Skip("slotwise.core.cache is not installed yet")
+        raise Skip("slotwise.cache.client is not installed yet")
     return ctx.redis.url
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.core import db
-from slotwise.core.migrate import upgrade
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
+from slotwise.persistence import db
+from slotwise.persistence.migrate import upgrade
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Alembic environment: async engines, and a connection handed in by ``slotwise.core.migrate``."""
+"""Alembic environment: async engines, or a connection handed in by ``persistence.migrate``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from slotwise.core.db import build_engine
 from slotwise.domain.models import Base
+from slotwise.persistence.db import build_engine
 from slotwise.settings import get_settings
 
 config = context.config

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from slotwise.core.cache_decorators import cached, invalidate_cache
-from slotwise.core.cache_keys import CacheKeys, CacheTTL
-from slotwise.core.repository.base import BaseRepository, Page
-from slotwise.core.result import Error, Result
+from slotwise.cache.decorators import cached, invalidate_cache
+from slotwise.cache.keys import CacheKeys, CacheTTL
 from slotwise.domain.models import City
+from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.result import Error, Result
 
 
 class CityRepository(BaseRepository[City]):

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from slotwise.core.cache_decorators import cached, invalidate_cache, schedule_invalidation
-from slotwise.core.cache_keys import CacheKeys, CacheTTL
-from slotwise.core.query_optimization import OptimizedQueries
-from slotwise.core.repository.base import BaseRepository, Page
-from slotwise.core.result import Error, Result, Success
+from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalidation
+from slotwise.cache.keys import CacheKeys, CacheTTL
 from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
+from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.queries.optimization import OptimizedQueries
+from slotwise.result import Error, Result, Success
 
 
 class RecruiterRepository(BaseRepository[Recruiter]):

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from slotwise.core.cache_decorators import cached, invalidate_cache, schedule_invalidation
-from slotwise.core.cache_keys import CacheKeys, CacheTTL, ValueDeps
-from slotwise.core.query_optimization import OptimizedQueries
-from slotwise.core.repository.base import BaseRepository, Page
-from slotwise.core.result import Error, Result, Success, ValidationError, failure
+from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalidation
+from slotwise.cache.keys import CacheKeys, CacheTTL, ValueDeps
 from slotwise.domain.models import ACTIVE_STATUSES, Slot, SlotStatus
+from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.queries.optimization import OptimizedQueries
+from slotwise.result import Error, Result, Success, ValidationError, failure
 
 
 @dataclass(frozen=True, slots=True)

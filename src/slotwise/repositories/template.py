@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from sqlalchemy import case, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from slotwise.core.cache_decorators import cached, invalidate_cache
-from slotwise.core.cache_keys import CacheKeys, CacheTTL
-from slotwise.core.repository.base import BaseRepository, Page
-from slotwise.core.result import Error, Failure, NotFoundError, Result, Success
+from slotwise.cache.decorators import cached, invalidate_cache
+from slotwise.cache.keys import CacheKeys, CacheTTL
 from slotwise.domain.models import Template
+from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.result import Error, Failure, NotFoundError, Result, Success
 
 
 class TemplateRepository(BaseRepository[Template]):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from slotwise.core.cache_decorators import cached, invalidate_cache
-from slotwise.core.cache_keys import CacheKeys, CacheTTL
-from slotwise.core.repository.base import BaseRepository
-from slotwise.core.result import Error, Result
+from slotwise.cache.decorators import cached, invalidate_cache
+from slotwise.cache.keys import CacheKeys, CacheTTL
 from slotwise.domain.models import User
+from slotwise.persistence.repository.base import BaseRepository
+from slotwise.result import Error, Result
 
 
 class UserRepository(BaseRepository[User]):

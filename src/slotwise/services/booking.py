@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slotwise.core.result import (
+from slotwise.domain.models import NotHolder, Slot, SlotStatus, TransitionRejected, User
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import (
     ConflictError,
     Error,
     Failure,
@@ -20,8 +22,6 @@ from slotwise.core.result import (
     Success,
     ValidationError,
 )
-from slotwise.core.uow import UnitOfWork
-from slotwise.domain.models import NotHolder, Slot, SlotStatus, TransitionRejected, User
 from slotwise.services.common import UowFactory, finish, not_holder, rejected
 
 _Change = Callable[[Slot], None]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slotwise.core.result import Error, Failure, Result
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import Error, Failure, Result
 from slotwise.services.common import UowFactory, apply_changes, check_exists, finish, pick
 
 FIELDS = frozenset({"name", "timezone", "active", "responsible_recruiter_id"})

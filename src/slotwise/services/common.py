@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from slotwise.core.repository.base import BaseRepository
-from slotwise.core.result import (
+from slotwise.domain.models import NotHolder, TransitionRejected
+from slotwise.persistence.repository.base import BaseRepository
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import (
     ConflictError,
     Error,
     Failure,
@@ -15,8 +17,6 @@ from slotwise.core.result import (
     Success,
     ValidationError,
 )
-from slotwise.core.uow import UnitOfWork
-from slotwise.domain.models import NotHolder, TransitionRejected
 
 T = TypeVar("T")
 

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from slotwise.core.uow import UnitOfWork
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template
+from slotwise.persistence.uow import UnitOfWork
 
 CITIES: tuple[tuple[str, str], ...] = (
     ("Moscow", "Europe/Moscow"),

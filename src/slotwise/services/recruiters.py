@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slotwise.core.result import (
+from slotwise.domain.models import City, Recruiter
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import (
     ConflictError,
     Error,
     Failure,
@@ -14,8 +16,6 @@ from slotwise.core.result import (
     Success,
     ValidationError,
 )
-from slotwise.core.uow import UnitOfWork
-from slotwise.domain.models import City, Recruiter
 from slotwise.services.common import UowFactory, apply_changes, finish, pick
 
 FIELDS = frozenset({"name", "timezone", "telegram_chat_id", "active", "meeting_url"})

@@ -11,8 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from slotwise.core.repository.base import BaseRepository
-from slotwise.core.result import (
+from slotwise.domain.models import Slot, SlotStatus
+from slotwise.persistence.repository.base import BaseRepository
+from slotwise.persistence.uow import UnitOfWork
+from slotwise.result import (
     ConflictError,
     Error,
     Failure,
@@ -21,8 +23,6 @@ from slotwise.core.result import (
     Success,
     ValidationError,
 )
-from slotwise.core.uow import UnitOfWork
-from slotwise.domain.models import Slot, SlotStatus
 from slotwise.services.common import UowFactory, check_exists, finish
 
 DELETABLE = frozenset({SlotStatus.FREE, SlotStatus.CANCELED})

@@ -11,7 +11,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from slotwise.core.metrics import MetricsCollector, get_metrics
+from slotwise.observability.metrics import MetricsCollector, get_metrics
 
 UNMATCHED = "unmatched"
 EXCLUDED_PREFIXES = ("/metrics", "/health")

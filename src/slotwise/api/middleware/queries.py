@@ -11,9 +11,9 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slotwise.api.middleware.metrics import UNMATCHED, route_template
-from slotwise.core.n_plus_one import DetectorConfig, check_scope, get_detector_config
-from slotwise.core.query_counter import query_scope
-from slotwise.core.query_optimization import query_cache_scope
+from slotwise.queries.counter import query_scope
+from slotwise.queries.n_plus_one import DetectorConfig, check_scope, get_detector_config
+from slotwise.queries.optimization import query_cache_scope
 
 
 def _route_name(scope: Scope) -> str:

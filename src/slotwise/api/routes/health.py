@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.api.errors import OUTAGE_EXCEPTIONS, error_response, error_responses
 from slotwise.api.schemas import Liveness, Readiness
-from slotwise.core.cache import cache_status as probe_cache
+from slotwise.cache.client import cache_status as probe_cache
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ async def _database_ok(engine: AsyncEngine) -> bool:
 
 
 async def cache_status() -> str:
-    """``ok`` / ``disabled`` / ``degraded``, as ``slotwise.core.cache`` reports it."""
+    """``ok`` / ``disabled`` / ``degraded``, as ``slotwise.cache.client`` reports it."""
     try:
         status = probe_cache()
     except Exception:  # a probe must never fail readiness by raising

@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from slotwise.api.deps import AdminDep
 from slotwise.api.errors import error_responses
-from slotwise.core import prometheus
-from slotwise.core.metrics import get_metrics
+from slotwise.observability import prometheus
+from slotwise.observability.metrics import get_metrics
 
 router = APIRouter(tags=["metrics"])
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from slotwise.core.repository.changes import Changes, discard_changes
-from slotwise.core.repository.errors import DB_EXCEPTIONS, classify
-from slotwise.core.result import (
+from slotwise.persistence.repository.changes import Changes, discard_changes
+from slotwise.persistence.repository.errors import DB_EXCEPTIONS, classify
+from slotwise.result import (
     Error,
     Failure,
     NotFoundError,

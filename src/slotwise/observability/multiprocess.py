@@ -1,6 +1,6 @@
 """Preparing the directory several worker processes share for their Prometheus samples.
 
-Kept apart from ``slotwise.core.prometheus`` on purpose: the parent process that starts the
+Kept apart from ``slotwise.observability.prometheus`` on purpose: the parent process that starts the
 workers must set ``PROMETHEUS_MULTIPROC_DIR`` *before* any metric object exists (prometheus-
 client picks its storage when a metric is created), so it must not import the metrics.
 """

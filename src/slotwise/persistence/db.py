@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from slotwise.core.query_counter import install_query_recorder
+from slotwise.queries.counter import install_query_recorder
 from slotwise.settings import Settings, get_settings
 
 _engine: AsyncEngine | None = None

@@ -6,7 +6,7 @@ and everything else outside a small safe set. So a crafted value (``"5:*"``, ``"
 segment and can neither read another key nor widen an invalidation pattern.
 
 A pattern is a key prefix that ends in ``:*`` (``"recruiters:*"``); ``"*"`` alone means
-everything. Patterns cost O(1) to invalidate (see ``slotwise.core.cache``), so a pattern must be
+everything. Patterns cost O(1) to invalidate (see ``slotwise.cache.client``), so a pattern must be
 a whole-segment prefix: ``"recruit*"`` is refused.
 """
 

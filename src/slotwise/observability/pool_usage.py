@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.core.metrics import PoolProbe, PoolUsage
-from slotwise.core.query_counter import sync_engine_of
+from slotwise.observability.metrics import PoolProbe, PoolUsage
+from slotwise.queries.counter import sync_engine_of
 
 
 def sqlalchemy_pool_usage(pool: Any) -> PoolUsage | None:

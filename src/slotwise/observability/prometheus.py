@@ -25,7 +25,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from slotwise.core.prometheus_multiprocess import multiprocess_dir
+from slotwise.observability.multiprocess import multiprocess_dir
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Literal
 
-from slotwise.core.query_counter import QueryScope, query_scope, statement_kind
+from slotwise.queries.counter import QueryScope, query_scope, statement_kind
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ engine's ``before_cursor_execute`` event records every statement into each scope
 current context (scopes nest: a request inside ``assert_max_queries`` counts in both). Each
 record is the statement's *shape* (literals and parameters stripped, IN lists collapsed) and
 its *call site*: the chain of application frames that issued it. The N+1 detector
-(``slotwise.core.n_plus_one``) reads these counts; nothing here logs or keeps parameter values
+(``slotwise.queries.n_plus_one``) reads these counts; nothing here logs or keeps parameter values
 unless a scope asks for them explicitly (tests that run EXPLAIN on the captured statements).
 
 Async SQLAlchemy runs the DBAPI call in a greenlet whose own stack holds only SQLAlchemy
@@ -66,7 +66,7 @@ def statement_kind(shape: str) -> str:
 
 _SLOTWISE_ROOT = Path(__file__).resolve().parent.parent
 _app_roots: list[str] = [str(_SLOTWISE_ROOT)]
-_SKIP = {str(Path(__file__).resolve()), str(_SLOTWISE_ROOT / "core" / "n_plus_one.py")}
+_SKIP = {str(Path(__file__).resolve()), str(_SLOTWISE_ROOT / "queries" / "n_plus_one.py")}
 MAX_CHAIN = 16
 
 
@@ -80,7 +80,7 @@ def add_app_root(path: str | Path) -> None:
 
 @lru_cache(maxsize=8192)
 def _file_label(filename: str) -> str | None:
-    """``slotwise/core/x.py`` for an application file, None for any other: computed once per
+    """``slotwise/queries/x.py`` for an application file, None for any other: computed once per
     file, since every statement walks a stack of dozens of frames."""
     if filename in _SKIP:
         return None

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from slotwise.core.repository.base import Page
 from slotwise.domain.models import Base, City, Recruiter, Slot, Template, User
+from slotwise.persistence.repository.base import Page
 
 UNSET = msgspec.UNSET
 UnsetType = msgspec.UnsetType

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from slotwise.core.cache_keys import check_key, check_pattern, escape, is_pattern
+from slotwise.cache.keys import check_key, check_pattern, escape, is_pattern
 from slotwise.domain.models import Base
 
 

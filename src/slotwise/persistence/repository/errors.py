@@ -17,7 +17,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm.exc import StaleDataError
 
-from slotwise.core.result import ConflictError, DatabaseError, Error, ValidationError
+from slotwise.result import ConflictError, DatabaseError, Error, ValidationError
 
 # Exceptions a repository turns into Failure instead of letting them escape.
 DB_EXCEPTIONS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, TimeoutError)

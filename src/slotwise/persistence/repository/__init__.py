@@ -1,5 +1,5 @@
 """Repository base class and database-error mapping."""
 
-from slotwise.core.repository.base import BaseRepository
+from slotwise.persistence.repository.base import BaseRepository
 
 __all__ = ["BaseRepository"]

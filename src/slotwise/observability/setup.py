@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.core import prometheus, tracing
-from slotwise.core.cache import get_cache
-from slotwise.core.metrics import MetricsCollector, get_metrics
-from slotwise.core.pool_usage import engine_pool_probe, redis_client_probe
-from slotwise.core.query_timing import instrument_engine, uninstrument_engine
+from slotwise.cache.client import get_cache
+from slotwise.observability import prometheus, tracing
+from slotwise.observability.metrics import MetricsCollector, get_metrics
+from slotwise.observability.pool_usage import engine_pool_probe, redis_client_probe
+from slotwise.observability.query_timing import instrument_engine, uninstrument_engine
 
 log = logging.getLogger("slotwise.observability")
 

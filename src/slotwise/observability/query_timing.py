@@ -19,8 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.core.metrics import MetricsCollector, get_metrics
-from slotwise.core.query_counter import normalize_statement, statement_kind, sync_engine_of
+from slotwise.observability.metrics import MetricsCollector, get_metrics
+from slotwise.queries.counter import normalize_statement, statement_kind, sync_engine_of
 
 log = logging.getLogger("slotwise.db.slow")
 

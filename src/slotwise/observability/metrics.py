@@ -1,0 +1,420 @@
+"""Performance metrics (the user's document, section 4), fed by the code that does the work.
+
+    metrics = get_metrics()
+    metrics.record_query("User.get", 45.2)
+    metrics.record_cache_hit()
+    with PerformanceTimer("expensive_operation") as timer:
+        ...
+    summary = metrics.get_summary()          # summary["cache"]["hit_rate"] is a percentage
+
+The cache decorators record hits and misses, the engine's events every SQL statement
+(``slotwise.observability.setup``), the request middleware every HTTP request by route
+template. Each record goes to two places: this process's bounded summary (fixed-size
+histograms, at most ``MAX_NAMES`` names per kind, the rest under ``"other"``) and the
+Prometheus families of ``slotwise.observability.prometheus``, which ``/metrics`` merges over
+workers.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ParamSpec, Self, TypeVar, cast
+
+from slotwise.observability import prometheus as prom
+from slotwise.observability.histogram import Histogram
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+log = logging.getLogger("slotwise.metrics")
+
+OTHER = "other"
+_OPERATIONS = frozenset({"select", "insert", "update", "delete"})
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUsage:
+    """Connections in use out of the most a pool may open."""
+
+    in_use: int
+    capacity: int
+
+    @property
+    def usage_percent(self) -> float:
+        return 100.0 * self.in_use / self.capacity if self.capacity else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "in_use": self.in_use,
+            "max": self.capacity,
+            "usage_percent": round(self.usage_percent, 2),
+        }
+
+
+PoolProbe = Callable[[], PoolUsage | None]
+
+
+class _NamedHistograms:
+    """One histogram per name, at most ``cap`` names; later names share ``"other"``."""
+
+    __slots__ = ("cap", "items")
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.items: dict[str, Histogram] = {}
+
+    def key(self, name: str) -> str:
+        if name in self.items or len(self.items) < self.cap - 1:
+            return name
+        return OTHER
+
+    def add(self, name: str, ms: float) -> str:
+        key = self.key(name)
+        hist = self.items.get(key)
+        if hist is None:
+            hist = self.items[key] = Histogram()
+        hist.add(ms)
+        return key
+
+
+def _stats(hist: Histogram) -> dict[str, float]:
+    return {
+        "count": hist.n,
+        "avg_ms": round(hist.avg_ms, 3),
+        "p50_ms": round(hist.percentile(50), 3),
+        "p95_ms": round(hist.percentile(95), 3),
+        "p99_ms": round(hist.percentile(99), 3),
+        "max_ms": round(hist.max_ms, 3),
+    }
+
+
+def _slow_threshold_from_settings() -> float:
+    from slotwise.settings import get_settings
+
+    return get_settings().slow_query_threshold_ms
+
+
+class MetricsCollector:
+    """Process-local metrics; every structure is bounded, recording is O(1)."""
+
+    MAX_NAMES = 200
+
+    def __init__(self, slow_query_threshold_ms: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self.enabled = True
+        self._explicit_threshold = slow_query_threshold_ms
+        self.slow_query_threshold_ms = (
+            slow_query_threshold_ms
+            if slow_query_threshold_ms is not None
+            else _slow_threshold_from_settings()
+        )
+        self.started = time.time()
+        self.cache_hits = 0
+        self.cache_misses = 0
+        self.queries_total = 0
+        self.slow_queries = 0
+        self._query_all = Histogram()
+        self._queries = _NamedHistograms(self.MAX_NAMES)
+        self._slow_by_name: dict[str, int] = {}
+        self._requests_all = Histogram()
+        self._endpoints = _NamedHistograms(self.MAX_NAMES)
+        self._endpoint_errors: dict[str, int] = {}
+        self._operations = _NamedHistograms(self.MAX_NAMES)
+        self._pools: dict[str, PoolProbe] = {}
+        self._prom_children: dict[tuple[str, ...], Any] = {}
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def record_cache_hit(self) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self.cache_hits += 1
+        prom.CACHE_HITS.inc()
+
+    def record_cache_miss(self) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self.cache_misses += 1
+        prom.CACHE_MISSES.inc()
+
+    def record_query(self, name: str, duration_ms: float, *, operation: str | None = None) -> bool:
+        """Record one query; returns whether it counted as slow (the caller may log it)."""
+        if not self.enabled:
+            return False
+        slow = duration_ms > self.slow_query_threshold_ms
+        with self._lock:
+            self.queries_total += 1
+            self._query_all.add(duration_ms)
+            key = self._queries.add(name, duration_ms)
+            if slow:
+                self.slow_queries += 1
+                self._slow_by_name[key] = self._slow_by_name.get(key, 0) + 1
+        op = (operation or name.split(" ", 1)[0]).lower()
+        op = op if op in _OPERATIONS else OTHER
+        # One lookup per statement for the operation's two series (the slow-query series
+        # is created only when a query is first slow).
+        count, seconds = self._child(
+            "query", op,
+            factory=lambda: (prom.DB_QUERIES.labels(op), prom.DB_QUERY_SECONDS.labels(op)),
+        )  # fmt: skip
+        count.inc()
+        seconds.observe(duration_ms / 1000.0)
+        if slow:
+            self._child("qslow", op, factory=lambda: prom.DB_SLOW_QUERIES.labels(op)).inc()
+        return slow
+
+    def record_request(self, method: str, route: str, status: int, duration_ms: float) -> None:
+        """One HTTP request, by route template (``/api/slots/{slot_id}``, never a raw path)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._requests_all.add(duration_ms)
+            key = self._endpoints.add(f"{method} {route}", duration_ms)
+            if status >= 500:
+                self._endpoint_errors[key] = self._endpoint_errors.get(key, 0) + 1
+        if key == OTHER:
+            method, route = OTHER, OTHER
+        self._child(
+            "r", method, route, str(status),
+            factory=lambda: prom.HTTP_REQUESTS.labels(method, route, str(status)),
+        ).inc()  # fmt: skip
+        self._child(
+            "rs", method, route, factory=lambda: prom.HTTP_REQUEST_SECONDS.labels(method, route)
+        ).observe(duration_ms / 1000.0)
+
+    def record_operation(self, name: str, duration_ms: float) -> None:
+        """A duration measured with ``PerformanceTimer`` or ``@timed``."""
+        if not self.enabled:
+            return
+        with self._lock:
+            key = self._operations.add(name, duration_ms)
+        self._child("op", key, factory=lambda: prom.OPERATION_SECONDS.labels(key)).observe(
+            duration_ms / 1000.0
+        )
+
+    def _child(self, *key: str, factory: Callable[[], Any]) -> Any:
+        """A labelled Prometheus child, looked up once (``labels()`` validates and locks).
+        Label values are bounded by the callers, so this dict is too."""
+        child = self._prom_children.get(key)
+        if child is None:
+            child = self._prom_children[key] = factory()
+        return child
+
+    # --- pools --------------------------------------------------------------------------------
+
+    def register_pool(self, name: str, probe: PoolProbe) -> None:
+        """Report a connection pool's usage (``db``, ``redis``); the probe may return None
+        when the pool does not exist (yet)."""
+        self._pools[name] = probe
+
+    def unregister_pool(self, name: str) -> None:
+        self._pools.pop(name, None)
+
+    def sample_pools(self) -> dict[str, PoolUsage]:
+        """Read every pool now and publish the readings to the Prometheus gauges."""
+        readings: dict[str, PoolUsage] = {}
+        for name, probe in list(self._pools.items()):
+            try:
+                usage = probe()
+            except Exception:  # a probe must never break a scrape or a summary
+                log.debug("pool probe %s failed", name, exc_info=True)
+                continue
+            if usage is None:
+                continue
+            readings[name] = usage
+            prom.POOL_IN_USE.labels(name).set(usage.in_use)
+            prom.POOL_CAPACITY.labels(name).set(usage.capacity)
+            prom.POOL_USAGE.labels(name).set(usage.usage_percent / 100.0)
+        return readings
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def cache_hit_rate(self) -> float:
+        total = self.cache_hits + self.cache_misses
+        return 100.0 * self.cache_hits / total if total else 0.0
+
+    def get_summary(self) -> dict[str, Any]:
+        """This process's figures (the document's shape, plus percentiles and pools)."""
+        pools = self.sample_pools()
+        with self._lock:
+            cache_total = self.cache_hits + self.cache_misses
+            queries = {
+                "total": self.queries_total,
+                "slow": self.slow_queries,
+                "slow_percent": round(
+                    100.0 * self.slow_queries / self.queries_total if self.queries_total else 0.0,
+                    2,
+                ),
+                "slow_threshold_ms": self.slow_query_threshold_ms,
+                "avg_ms": round(self._query_all.avg_ms, 3),
+                "p95_ms": round(self._query_all.percentile(95), 3),
+                "top": self._top_queries(10),
+            }
+            endpoints = {
+                key: {**_stats(hist), "errors": self._endpoint_errors.get(key, 0)}
+                for key, hist in sorted(self._endpoints.items.items(), key=lambda kv: -kv[1].n)
+            }
+            operations = {key: _stats(hist) for key, hist in self._operations.items.items()}
+            requests = {
+                "total": self._requests_all.n,
+                "avg_ms": round(self._requests_all.avg_ms, 3),
+                "p95_ms": round(self._requests_all.percentile(95), 3),
+            }
+            return {
+                "pid": os.getpid(),
+                "uptime_seconds": round(time.time() - self.started, 1),
+                "cache": {
+                    "hits": self.cache_hits,
+                    "misses": self.cache_misses,
+                    "total": cache_total,
+                    "hit_rate": round(self.cache_hit_rate, 2),
+                },
+                "queries": queries,
+                "requests": requests,
+                "endpoints": endpoints,
+                "operations": operations,
+                "pools": {name: usage.as_dict() for name, usage in pools.items()},
+            }
+
+    def _top_queries(self, n: int) -> list[dict[str, Any]]:
+        by_time = sorted(self._queries.items.items(), key=lambda kv: -kv[1].total_ms)[:n]
+        return [
+            {"name": name, **_stats(hist), "slow": self._slow_by_name.get(name, 0)}
+            for name, hist in by_time
+        ]
+
+    def reset(self) -> None:
+        """Forget everything recorded (tests; a fresh measuring window). Pool probes stay;
+        Prometheus counters never go back (they are monotonic by definition)."""
+        pools = self._pools
+        self.__init__(self._explicit_threshold)  # type: ignore[misc]
+        self._pools = pools
+
+
+_metrics: MetricsCollector | None = None
+_metrics_lock = threading.Lock()
+
+
+def get_metrics() -> MetricsCollector:
+    """The process-wide collector (created on first use, from settings)."""
+    global _metrics
+    if _metrics is None:
+        with _metrics_lock:
+            if _metrics is None:
+                _metrics = MetricsCollector()
+    return _metrics
+
+
+# --- timing -----------------------------------------------------------------------------------
+
+
+class PerformanceTimer:
+    """Time a block, sync or async: ``with PerformanceTimer("x") as t: ...; t.elapsed_ms``.
+
+    With a name, the duration is recorded as an operation in the metrics; without one it is
+    only measured. ``elapsed_ms`` reads the running time inside the block, the final after.
+    """
+
+    __slots__ = ("_end", "_start", "metrics", "name")
+
+    def __init__(self, name: str | None = None, *, metrics: MetricsCollector | None = None) -> None:
+        self.name = name
+        self.metrics = metrics
+        self._start: float | None = None
+        self._end: float | None = None
+
+    @property
+    def elapsed_ms(self) -> float:
+        if self._start is None:
+            return 0.0
+        end = self._end if self._end is not None else time.perf_counter()
+        return (end - self._start) * 1000.0
+
+    def __enter__(self) -> Self:
+        self._end = None
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end = time.perf_counter()
+        if self.name is not None:
+            (self.metrics or get_metrics()).record_operation(self.name, self.elapsed_ms)
+
+    async def __aenter__(self) -> Self:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def timed(name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Record every call's duration under ``name`` (default: the function's qualified name).
+    Works on plain and ``async def`` functions; failures are timed too."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        label = name or func.__qualname__
+        if inspect.iscoroutinefunction(func):
+            async_func: Callable[P, Coroutine[Any, Any, Any]] = func
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                with PerformanceTimer(label):
+                    return await async_func(*args, **kwargs)
+
+            return cast(Callable[P, R], async_wrapper)
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            with PerformanceTimer(label):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+def format_performance_summary(summary: dict[str, Any], top: int = 5) -> str:
+    """The document's text block ("=== Performance Summary ===" ...)."""
+    lines = [
+        "=== Performance Summary ===",
+        f"Cache hit rate: {summary['cache']['hit_rate']:.1f}%",
+        f"Total queries: {summary['queries']['total']}",
+        f"Slow queries: {summary['queries']['slow']}",
+        "Top endpoints:",
+    ]
+    for key, stats in list(summary["endpoints"].items())[:top]:
+        lines.append(f"  {key}: {stats['count']} requests, avg {stats['avg_ms']:.1f}ms")
+    return "\n".join(lines)
+
+
+def log_performance_summary(
+    metrics: MetricsCollector | None = None, logger: logging.Logger | None = None
+) -> str:
+    """Log the summary in the document's format (call it every minute or so) and return it."""
+    text = format_performance_summary((metrics or get_metrics()).get_summary())
+    (logger or log).info(text)
+    return text
