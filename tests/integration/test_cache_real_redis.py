@@ -23,7 +23,8 @@ import pytest
 from redis.asyncio import Redis
 
 from slotwise.cache import client as cache_module
-from slotwise.cache.client import CacheClient, build_redis
+from slotwise.cache.client import CacheClient
+from slotwise.cache.config import build_redis
 from slotwise.persistence.uow import UnitOfWork
 from slotwise.result import Success
 from tests.integration import foundation_data as fd

@@ -24,6 +24,7 @@ import fakeredis
 import pytest
 
 from slotwise.cache import client as cache_module
+from slotwise.cache import config as cache_config
 from slotwise.cache.client import CacheClient, CacheConfig
 
 TEST_REDIS_URL = os.environ.get("SLOTWISE_TEST_REDIS_URL", "")
@@ -37,7 +38,7 @@ def _fake_redis(config: CacheConfig) -> fakeredis.FakeAsyncRedis:
 def use_test_redis() -> None:
     """Point every cache client the application builds at the test Redis."""
     if not TEST_REDIS_URL:
-        cache_module.set_redis_factory(_fake_redis)
+        cache_config.set_redis_factory(_fake_redis)
 
 
 def cache_config_for_tests(**overrides: object) -> CacheConfig:

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Mapper
 
 from slotwise.cache import codec as cache_codec
 from slotwise.domain.models import City, Recruiter, Slot
+from slotwise.repositories.cache_entities import DTO_FOR
 
 
-@pytest.mark.parametrize("model", list(cache_codec.DTO_FOR))
+@pytest.mark.parametrize("model", list(DTO_FOR))
 def test_every_column_of_the_model_is_in_its_dto(model: type) -> None:
     mapper: Mapper[Any] = sa_inspect(model)
     columns = {attr.key for attr in mapper.column_attrs}
-    assert columns <= set(cache_codec.DTO_FOR[model].__struct_fields__)
+    assert columns <= set(DTO_FOR[model].__struct_fields__)
 
 
 def test_round_trip_keeps_types_and_loaded_relations_only() -> None:

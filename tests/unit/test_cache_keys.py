@@ -8,15 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slotwise.cache.keys import (
-    CacheKeys,
-    CacheTTL,
-    check_key,
-    check_pattern,
-    covers,
-    escape,
-    namespaces,
-)
+from slotwise.cache.keys import CacheTTL, check_key, check_pattern, covers, escape, namespaces
+from slotwise.repositories.cache_keys import CacheKeys
 
 
 @given(st.text(max_size=40))

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from slotwise.api.render import page_dict, recruiter_dict, render_json, slot_dict
 from slotwise.cache.decorators import cached
-from slotwise.cache.keys import CacheKeys, CacheTTL
+from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import Recruiter, Slot
 from slotwise.persistence.repository.base import Page
 from slotwise.persistence.uow import UnitOfWork
 from slotwise.repositories import SlotFilters
+from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.slot import list_key as slot_list_key
 from slotwise.result import Error, Result
 

@@ -16,7 +16,7 @@ from typing import Any
 def available() -> bool:
     try:
         importlib.import_module("slotwise.cache.client")
-        importlib.import_module("slotwise.cache.decorators")
+        importlib.import_module("slotwise.repositories.invalidation")
     except ImportError:
         return False
     return True
@@ -50,5 +50,5 @@ async def connected() -> AsyncIterator[None]:
 
 async def invalidate_recruiter(recruiter_id: int) -> None:
     """Make the recruiter's cached entries misses, as a committed write would."""
-    decorators = importlib.import_module("slotwise.cache.decorators")
+    decorators = importlib.import_module("slotwise.repositories.invalidation")
     await decorators.CacheInvalidator().invalidate_recruiter(recruiter_id)

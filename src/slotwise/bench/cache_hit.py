@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.cache import client as cache_module
 from slotwise.cache import codec as cache_codec
-from slotwise.cache.client import CacheClient, CacheConfig, build_redis
+from slotwise.cache.client import CacheClient
+from slotwise.cache.config import CacheConfig, build_redis
 from slotwise.cache.decorators import cached
 from slotwise.domain.models import City, Recruiter
 from slotwise.persistence.uow import UnitOfWork
@@ -158,7 +159,7 @@ async def hit_cost(redis_url: str, prefix: str, n: int, rounds: int) -> dict[str
         for label, value, decode in (
             ("scalar", _TEXT, cache_codec.decode),
             ("entity", _recruiter(), lambda b: cache_codec.materialize(
-                cache_codec.decode(b), None)),  # type: ignore[arg-type]
+                cache_codec.decode(b), None)),
         ):  # fmt: skip
             ident = 1 if label == "scalar" else 2
             source = _Source(value)

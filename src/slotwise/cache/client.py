@@ -31,233 +31,56 @@ from __future__ import annotations
 
 import itertools
 import logging
-import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from functools import lru_cache
-from typing import Any, NamedTuple
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from slotwise.cache import codec as cache_codec
+from slotwise.cache import layout
 from slotwise.cache.breaker import CircuitBreaker
+from slotwise.cache.config import (
+    CacheConfig,
+    make_redis,
+)
 from slotwise.cache.flight import SingleFlight
 from slotwise.cache.keys import (
-    CacheKeys,
     CacheTTL,
     check_key,
-    check_pattern,
-    covers,
-    escape,
-    is_pattern,
-    namespaces,
 )
+from slotwise.cache.layout import (
+    CURRENT,
+    LOCK_MS,
+    UNAVAILABLE,
+    VERSION_TTL_MS,
+    Miss,
+    key_set,
+    new_generation,
+    version_key,
+)
+from slotwise.cache.scripts import INVALIDATE, STORE
 from slotwise.result import DatabaseError, Error, Failure, Result, Success
 from slotwise.settings import Settings, get_settings
 
 __all__ = [
-    "SCHEMA_VERSION",
     "CacheClient",
     "CacheConfig",
-    "CacheKeys",
-    "CacheTTL",
-    "Miss",
+    "cache_status",
+    "clear_cache_from_settings",
     "connect_cache",
-    "covers",
     "disconnect_cache",
-    "escape",
     "get_cache",
     "init_cache",
-    "set_redis_factory",
+    "install_cache",
+    "open_app_cache",
+    "setup_cache_from_settings",
 ]
 
 log = logging.getLogger("slotwise.cache")
 
-#: Bump when the meaning of cached payloads changes in a way the fingerprint cannot see.
-SCHEMA_VERSION = 2
-SCHEMA_TAG = f"{SCHEMA_VERSION}.{cache_codec.shape_fingerprint()}"
-
-#: Version counters outlive every value stored under them (see ``_VERSION_TTL_MS``).
-_VERSION_TTL_MS = (int(CacheTTL.VERY_LONG) + 3600) * 1000
-_LOCK_MS = 2000
-
 _REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
-
-# KEYS: value, gen, version keys..., lock, guards..., deps...  ARGV: token ('' = only release
-# the lock, '*' = the current versions), payload, ttl_ms, lock token, guard token, #guards,
-# #deps. Stores only if the versions still equal the token and the guards the guard token
-# (nothing the value may depend on changed since the miss); the value's header records the
-# current version of each dep key, which a hit checks. Releases the lock if we hold it.
-_STORE = """
-local g = tonumber(ARGV[6])
-local d = tonumber(ARGV[7])
-local n = #KEYS - g - d
-local stored = 0
-local tok = redis.call('GET', KEYS[2])
-if tok and ARGV[1] ~= '' then
-  for i = 3, n - 1 do tok = tok .. ',' .. (redis.call('GET', KEYS[i]) or '0') end
-  local ok = tok == ARGV[1] or ARGV[1] == '*'
-  if ok and g > 0 then
-    local seen = {}
-    for i = n + 1, n + g do seen[#seen + 1] = redis.call('GET', KEYS[i]) or '0' end
-    ok = table.concat(seen, ',') == ARGV[5]
-  end
-  if ok then
-    local head = tok
-    for i = n + g + 1, n + g + d do
-      head = head .. ';' .. KEYS[i] .. '=' .. (redis.call('GET', KEYS[i]) or '0')
-    end
-    redis.call('SET', KEYS[1], head .. '|' .. ARGV[2], 'PX', ARGV[3])
-    stored = 1
-  end
-end
-if ARGV[4] ~= '' and redis.call('GET', KEYS[n]) == ARGV[4] then redis.call('DEL', KEYS[n]) end
-return stored
-"""
-
-# KEYS: gen, version keys...  ARGV: version ttl_ms, new generation ('' = keep).
-_INVALIDATE = """
-for i = 2, #KEYS do
-  redis.call('INCR', KEYS[i])
-  redis.call('PEXPIRE', KEYS[i], ARGV[1])
-end
-if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2]) end
-return #KEYS - 1
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class CacheConfig:
-    """Where Redis is and how patient to be with it (tens of ms: the database is the fallback)."""
-
-    host: str = "localhost"
-    port: int = 6379
-    db: int = 0
-    password: str | None = None
-    max_connections: int = 50
-    socket_timeout: float = 0.05
-    connect_timeout: float = 0.2
-    key_prefix: str = "slotwise"
-    url: str | None = None
-    default_ttl: int = int(CacheTTL.MEDIUM)
-    #: Failures in a row that open the breaker, and how long it stays open.
-    breaker_threshold: int = 3
-    breaker_reset_after: float = 1.0
-    #: How long a process waits for another process's load of the same key.
-    lock_wait: float = 0.25
-    #: How long a caller waits for a load of the same key by another task of this process
-    #: before loading itself (a load that is slow, stuck or cancelled never holds it longer).
-    flight_wait: float = 0.5
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> CacheConfig:
-        s = settings or get_settings()
-        return cls(
-            host=s.redis_host,
-            port=s.redis_port,
-            db=s.redis_db,
-            password=s.redis_password.get_secret_value() if s.redis_password else None,
-            max_connections=s.redis_max_connections,
-            socket_timeout=s.redis_socket_timeout,
-            connect_timeout=s.redis_connect_timeout,
-            key_prefix=s.cache_key_prefix,
-            url=s.redis_url,
-            default_ttl=s.cache_default_ttl_seconds,
-        )
-
-    def redacted_url(self) -> str:
-        if self.url:
-            return self.url.split("@")[-1] if "@" in self.url else self.url
-        return f"redis://{self.host}:{self.port}/{self.db}"
-
-
-RedisFactory = Callable[[CacheConfig], "Redis"]
-
-
-def build_redis(config: CacheConfig) -> Redis:
-    """One blocking pool (a herd waits for a connection instead of failing), no retries (the
-    breaker decides), hiredis parsing when installed (redis-py picks it up by itself)."""
-    common: dict[str, Any] = {
-        "max_connections": config.max_connections,
-        "timeout": max(config.connect_timeout, 0.5),
-        "socket_timeout": config.socket_timeout,
-        "socket_connect_timeout": config.connect_timeout,
-        "retry": Retry(NoBackoff(), 0),
-        "health_check_interval": 0,
-    }
-    if config.url:
-        pool = BlockingConnectionPool.from_url(config.url, **common)
-    else:
-        pool = BlockingConnectionPool(
-            host=config.host, port=config.port, db=config.db, password=config.password, **common
-        )
-    return Redis(connection_pool=pool)
-
-
-_redis_factory: RedisFactory = build_redis
-
-
-def set_redis_factory(factory: RedisFactory | None) -> None:
-    """Build Redis clients with ``factory`` (tests install fakeredis here); None restores."""
-    global _redis_factory
-    _redis_factory = factory or build_redis
-
-
-class Miss(NamedTuple):
-    """A lookup that found no usable value. ``token`` is None when nothing may be stored;
-    ``guard`` holds the guard versions seen (see ``lookup``)."""
-
-    token: str | None
-    locked: bool = False
-    lock_id: str = ""
-    guard: str = ""
-
-    @property
-    def flight(self) -> str:
-        """What callers must have seen alike to share one load."""
-        return f"{self.token}/{self.guard}"
-
-
-UNAVAILABLE = Miss(None)
-#: A token that means "whatever the versions are now" (a plain ``set``, no read before it).
-_CURRENT = Miss("*")
-
-
-@lru_cache(maxsize=8192)
-def _keys(prefix: str, key: str) -> tuple[str, ...]:
-    """value, gen, the prefix versions, the key's own version, lock: as the scripts want them."""
-    return (
-        f"{prefix}:c{SCHEMA_TAG}:{key}",
-        f"{prefix}:gen",
-        *(f"{prefix}:ns:{ns}" for ns in namespaces(key)),
-        f"{prefix}:kv:{key}",
-        f"{prefix}:lock:{key}",
-    )
-
-
-@lru_cache(maxsize=64)
-def _guard_keys(prefix: str, guards: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f"{prefix}:ns:{guard}" for guard in guards)
-
-
-def _dep_keys(prefix: str, deps: Iterable[str]) -> tuple[str, ...]:
-    return tuple(f"{prefix}:kv:{check_key(dep)}" for dep in sorted(set(deps)))
-
-
-def _version_key(prefix: str, target: str) -> str | None:
-    """The counter to INCR for a key or pattern; None for ``"*"`` (a new generation)."""
-    if target == "*":
-        return None
-    if is_pattern(target):
-        return f"{prefix}:ns:{check_pattern(target)[:-2]}"
-    return f"{prefix}:kv:{check_key(target)}"
-
-
-def _new_generation() -> str:
-    return secrets.token_hex(6)
 
 
 class CacheClient:
@@ -271,7 +94,7 @@ class CacheClient:
         self._redis: Redis | None = redis
         #: In-process loads in progress (concurrent misses of one key share one).
         self.flights = SingleFlight()
-        self._nonce = _new_generation()
+        self._nonce = new_generation()
         self._lock_ids = itertools.count()
         #: An invalidation may have been lost (or Redis was out): start a new generation
         #: before the next use.
@@ -282,8 +105,8 @@ class CacheClient:
     # --- connection ---------------------------------------------------------------------
 
     def _bind_scripts(self, redis: Redis) -> None:
-        self._store = redis.register_script(_STORE)
-        self._invalidate = redis.register_script(_INVALIDATE)
+        self._store = redis.register_script(STORE)
+        self._invalidate = redis.register_script(INVALIDATE)
 
     @property
     def redis(self) -> Redis | None:
@@ -302,7 +125,7 @@ class CacheClient:
     async def connect(self) -> bool:
         """Open the pool and check Redis answers; False (and the breaker open) when it does not."""
         if self._redis is None:
-            self._redis = _redis_factory(self.config)
+            self._redis = make_redis(self.config)
             self._bind_scripts(self._redis)
         try:
             await self._redis.ping()
@@ -338,7 +161,7 @@ class CacheClient:
             return None
         if self.needs_reset:
             try:
-                await redis.set(f"{self.prefix}:gen", _new_generation())
+                await redis.set(f"{self.prefix}:gen", new_generation())
             except _REDIS_ERRORS as exc:
                 self._failed(exc)
                 return None
@@ -351,7 +174,7 @@ class CacheClient:
     async def _start_generation(self) -> bool:
         assert self._redis is not None
         try:
-            await self._redis.set(f"{self.prefix}:gen", _new_generation(), nx=True)
+            await self._redis.set(f"{self.prefix}:gen", new_generation(), nx=True)
         except _REDIS_ERRORS as exc:
             self._failed(exc)
             return False
@@ -372,8 +195,8 @@ class CacheClient:
             redis = await self._ready()
             if redis is None:
                 return UNAVAILABLE
-        keys = _keys(self.prefix, key)
-        guard_keys = _guard_keys(self.prefix, guards) if guards else ()
+        keys = key_set(self.prefix, key)
+        guard_keys = layout.guard_keys(self.prefix, guards) if guards else ()
         try:
             reply: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
                 (*keys[:-1], *guard_keys) if guard_keys else keys[:-1]
@@ -405,7 +228,7 @@ class CacheClient:
             return Miss(token.decode(), guard=guard)
         lock_id = f"{self._nonce}{next(self._lock_ids)}"
         try:
-            locked = await redis.set(keys[-1], lock_id, nx=True, px=_LOCK_MS)
+            locked = await redis.set(keys[-1], lock_id, nx=True, px=LOCK_MS)
         except _REDIS_ERRORS as exc:
             self._failed(exc)
             return Miss(token.decode(), guard=guard)
@@ -448,8 +271,8 @@ class CacheClient:
             return False
         ttl_ms = min(int(ttl), int(CacheTTL.VERY_LONG)) * 1000
         storing = data is not None and bool(miss.token)
-        guard_keys = _guard_keys(self.prefix, guards) if storing and guards else ()
-        dep_keys = _dep_keys(self.prefix, deps) if storing else ()
+        guard_keys = layout.guard_keys(self.prefix, guards) if storing and guards else ()
+        dep_keys = layout.dep_keys(self.prefix, deps) if storing else ()
         args = (
             miss.token if storing else "",
             data or b"",
@@ -459,9 +282,9 @@ class CacheClient:
             len(guard_keys),
             len(dep_keys),
         )
-        keys = (*_keys(self.prefix, key), *guard_keys, *dep_keys)
+        keys = (*key_set(self.prefix, key), *guard_keys, *dep_keys)
         try:
-            stored = await self._run(self._store.sha, _STORE, keys, args)
+            stored = await self._run(self._store.sha, STORE, keys, args)
         except _REDIS_ERRORS as exc:
             self._failed(exc)
             return False
@@ -488,9 +311,9 @@ class CacheClient:
         version_keys = []
         new_gen = ""
         for target in dict.fromkeys(targets):
-            found = _version_key(self.prefix, target)
+            found = version_key(self.prefix, target)
             if found is None:
-                new_gen = _new_generation()
+                new_gen = new_generation()
             else:
                 version_keys.append(found)
         redis = await self._ready()
@@ -499,7 +322,7 @@ class CacheClient:
             return False
         keys = (f"{self.prefix}:gen", *version_keys)
         try:
-            await self._run(self._invalidate.sha, _INVALIDATE, keys, (_VERSION_TTL_MS, new_gen))
+            await self._run(self._invalidate.sha, INVALIDATE, keys, (VERSION_TTL_MS, new_gen))
         except _REDIS_ERRORS as exc:
             self._failed(exc)
             self.needs_reset = True
@@ -529,9 +352,9 @@ class CacheClient:
             return Failure(DatabaseError("cache.set", f"cannot cache a {type(value).__name__}"))
         data = cache_codec.encode(value)
         ttl = ttl or self.config.default_ttl
-        stored = await self.store(check_key(key), _CURRENT, data, ttl)
+        stored = await self.store(check_key(key), CURRENT, data, ttl)
         if not stored and self.available and await self._start_generation():
-            stored = await self.store(key, _CURRENT, data, ttl)  # it was the first use
+            stored = await self.store(key, CURRENT, data, ttl)  # it was the first use
         if not stored and not self.available:
             return Failure(DatabaseError("cache.set", "the cache is unavailable"))
         return Success(stored)

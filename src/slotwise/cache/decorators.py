@@ -1,4 +1,4 @@
-"""``@cached`` and ``@invalidate_cache`` for repository methods, and ``CacheInvalidator``.
+"""``@cached`` and ``@invalidate_cache`` for repository methods.
 
     @cached(key_builder=lambda self, id: CacheKeys.recruiter(id), ttl=CacheTTL.LONG)
     async def get(self, id: int) -> Result[Recruiter, Error]: ...
@@ -26,23 +26,20 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache import codec as cache_codec
-from slotwise.cache.client import UNAVAILABLE, CacheClient, Miss, get_cache
-from slotwise.cache.keys import CacheKeys, CacheTTL, ValueDeps, check_key, covers, escape
+from slotwise.cache.client import CacheClient, get_cache
+from slotwise.cache.keys import ValueDeps, check_key, covers
+from slotwise.cache.layout import UNAVAILABLE, Miss
+from slotwise.cache.scope import CacheScope, scope_of
 from slotwise.cache.templates import CallValues, KeyTemplate, Unresolved
 from slotwise.observability.metrics import get_metrics
-from slotwise.persistence.db import SQLITE_BEGIN
 from slotwise.result import Success
 
-if TYPE_CHECKING:  # uow imports the repositories, which import this module
-    from slotwise.persistence.uow import UnitOfWork
-
-__all__ = ["CacheInvalidator", "cached", "invalidate_cache", "schedule_invalidation"]
+__all__ = ["cached", "invalidate_cache", "read_through", "schedule_invalidation"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,8 +47,6 @@ AsyncFn = Callable[..., Awaitable[Any]]
 
 #: ``uow.info`` key: the targets this unit of work has written (and will invalidate).
 DIRTY = "cache.dirty"
-#: ``session.info`` key of the session's unit of work (``slotwise.persistence.uow.UOW_KEY``).
-UOW_KEY = "slotwise.uow"
 
 
 # --- @cached -------------------------------------------------------------------------------
@@ -123,15 +118,11 @@ def _session_of(args: tuple[Any, ...]) -> AsyncSession | None:
     return session if isinstance(session, AsyncSession) else None
 
 
-def _uow_of(session: AsyncSession) -> UnitOfWork | None:
-    return session.info.get(UOW_KEY)
-
-
 def _written_by_uow(session: AsyncSession, key: str, depends_on: ValueDeps | None = None) -> bool:
     """Has the session's unit of work written something ``key`` shows (the key itself, or,
     for values with dep keys, any entity of the kind they embed)? Then it reads the database:
     neither its uncommitted rows nor a cached copy from before its own write."""
-    uow = _uow_of(session)
+    uow = scope_of(session)
     if uow is None:
         return False
     dirty: set[str] | None = uow.info.get(DIRTY)
@@ -143,20 +134,11 @@ def _written_by_uow(session: AsyncSession, key: str, depends_on: ValueDeps | Non
 
 
 def _snapshot_is_fresh(session: AsyncSession | None) -> bool:
-    """May what this session reads now be stored under a token taken now?
-
-    Yes on PostgreSQL (READ COMMITTED: a new snapshot per statement), and in a SQLite write
-    transaction (BEGIN IMMEDIATE holds the write lock, so nothing can commit after its
-    snapshot). A SQLite read transaction (BEGIN DEFERRED) keeps the snapshot of its first read,
-    which may predate the token: only its first read may fill the cache.
-    """
-    if session is None or not session.in_transaction():
-        return True
-    bind = session.sync_session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return True
-    options = bind.get_execution_options() if isinstance(bind, Engine) else {}
-    return bool(options.get(SQLITE_BEGIN, "IMMEDIATE") == "IMMEDIATE")
+    """May what this session reads now be stored under a token taken now? Its unit of work
+    knows (a SQLite read transaction keeps the snapshot of its first read); a session outside
+    one reads a fresh snapshot per statement."""
+    scope = scope_of(session) if session is not None else None
+    return scope is None or scope.snapshot_is_fresh()
 
 
 def _rebuilt(data: bytes | memoryview, session: AsyncSession | None) -> Success[Any] | None:
@@ -315,13 +297,13 @@ def invalidate_cache(
 
 
 async def schedule_invalidation(
-    session: AsyncSession | UnitOfWork | None, targets: Iterable[str]
+    session: AsyncSession | CacheScope | None, targets: Iterable[str]
 ) -> None:
     """Invalidate ``targets`` after the commit of the session's unit of work, or now."""
     targets = list(targets)
     if not targets:
         return
-    uow = _uow_of(session) if isinstance(session, AsyncSession) else session
+    uow = scope_of(session) if isinstance(session, AsyncSession) else session
     if uow is None:
         cache = get_cache()
         if cache is not None:
@@ -342,64 +324,3 @@ async def _invalidate_now(targets: set[str]) -> None:
     cache = get_cache()
     if cache is not None and targets:
         await cache.invalidate(*targets)
-
-
-# --- manual invalidation -------------------------------------------------------------------
-
-
-class CacheInvalidator:
-    """Invalidation for what the decorators cannot see (scripts, bulk SQL, admin tools).
-
-    Each method takes an optional unit of work: given one, the invalidation waits for its
-    commit; without one it happens now.
-    """
-
-    async def invalidate_recruiter(self, recruiter_id: int, uow: UnitOfWork | None = None) -> None:
-        """The recruiter, recruiter lists, and the slots and slot lists that embed it."""
-        await self._run(uow, *CacheKeys.recruiter_changed(recruiter_id))
-
-    async def invalidate_city(self, city_id: int, uow: UnitOfWork | None = None) -> None:
-        """The city and everything that embeds it (recruiters' cities, slots' city)."""
-        await self._run(
-            uow,
-            CacheKeys.city(city_id),
-            "cities:*",
-            "recruiter:*",
-            "recruiters:*",
-            "slot:*",
-            "slots:*",
-        )
-
-    async def invalidate_slot(
-        self, slot_id: int, recruiter_id: int | None = None, uow: UnitOfWork | None = None
-    ) -> None:
-        """The slot and its recruiter's slot lists (every slot list when unknown)."""
-        await self._run(uow, *CacheKeys.slot_changed(slot_id, [recruiter_id]))
-
-    async def invalidate_templates(self, uow: UnitOfWork | None = None) -> None:
-        """Every template list and resolution (a global template changes every city's)."""
-        await self._run(uow, "templates:*")
-
-    async def invalidate_user(
-        self,
-        telegram_id: int | None = None,
-        user_id: int | None = None,
-        uow: UnitOfWork | None = None,
-    ) -> None:
-        targets = [CacheKeys.user_by_telegram(telegram_id)] if telegram_id is not None else []
-        if user_id is not None:
-            targets.append(CacheKeys.user(user_id))
-        await self._run(uow, *(targets or ["user:*"]))
-
-    async def invalidate_pattern(self, pattern: str, uow: UnitOfWork | None = None) -> None:
-        await self._run(uow, pattern)
-
-    async def invalidate_all(self, uow: UnitOfWork | None = None) -> None:
-        await self._run(uow, "*")
-
-    @staticmethod
-    async def _run(uow: UnitOfWork | None, *targets: str) -> None:
-        await schedule_invalidation(uow, targets)
-
-
-__all__ += ["CacheKeys", "CacheTTL", "escape", "read_through"]

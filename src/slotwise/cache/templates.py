@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from slotwise.cache.keys import check_key, check_pattern, escape, is_pattern
-from slotwise.domain.models import Base
 
 
 class Unresolved(Exception):
@@ -38,8 +38,15 @@ class _Field:
 Part = str | _Field
 
 
+def _is_entity(value: object) -> bool:
+    """A mapped instance (any class the ORM maps), not a plain value."""
+    return not isinstance(value, str | int | float | bool) and (
+        sa_inspect(value, raiseerr=False) is not None
+    )
+
+
 def _entity_id(value: object) -> object:
-    if isinstance(value, Base):
+    if _is_entity(value):
         ident = getattr(value, "id", None)
         if ident is None:
             raise Unresolved("entity has no id yet")

@@ -13,7 +13,8 @@ from slotwise.cache.client import (
     open_app_cache,
     setup_cache_from_settings,
 )
-from slotwise.cache.keys import CacheKeys, CacheTTL
+from slotwise.cache.keys import CacheTTL
+from slotwise.repositories.cache_keys import CacheKeys
 
 __all__ = [
     "CacheClient",

@@ -20,8 +20,10 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from slotwise.cache.scope import SCOPE_KEY
 from slotwise.persistence import db
 from slotwise.persistence.repository.errors import DB_EXCEPTIONS, classify
 from slotwise.repositories import (
@@ -37,9 +39,9 @@ log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[Any]]
 
-#: ``session.info`` key under which a session's unit of work can be found (the cache
-#: decorators use it to defer invalidation to after commit).
-UOW_KEY = "slotwise.uow"
+#: ``session.info`` key under which a session's unit of work can be found: the cache's
+#: (its decorators defer invalidation to after commit through it).
+UOW_KEY = SCOPE_KEY
 
 
 class UnitOfWork:
@@ -138,6 +140,23 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    def snapshot_is_fresh(self) -> bool:
+        """May what this session reads now be stored under a cache token taken now?
+
+        Yes outside a transaction, on PostgreSQL (READ COMMITTED: a new snapshot per
+        statement), and in a SQLite write transaction (BEGIN IMMEDIATE holds the write lock,
+        so nothing can commit after its snapshot). A SQLite read transaction (BEGIN DEFERRED)
+        keeps the snapshot of its first read, which may predate the token.
+        """
+        session = self.session
+        if not session.in_transaction():
+            return True
+        bind = session.sync_session.get_bind()
+        if bind.dialect.name != "sqlite":
+            return True
+        options = bind.get_execution_options() if isinstance(bind, Engine) else {}
+        return bool(options.get(db.SQLITE_BEGIN, "IMMEDIATE") == "IMMEDIATE")
 
 
 def current_uow(session: AsyncSession) -> UnitOfWork | None:

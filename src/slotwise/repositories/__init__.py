@@ -1,5 +1,11 @@
-"""One repository per aggregate; all of them share one session through the Unit of Work."""
+"""One repository per aggregate; all of them share one session through the Unit of Work.
 
+Also what the cache needs to know of slotwise: the key catalogue (``cache_keys``), the DTOs
+entities travel as (``cache_entities``, registered with the engine on import) and
+``CacheInvalidator``.
+"""
+
+from slotwise.repositories import cache_entities  # noqa: F401  (registers the DTOs first)
 from slotwise.repositories.city import CityRepository
 from slotwise.repositories.recruiter import RecruiterRepository
 from slotwise.repositories.slot import SlotFilters, SlotRepository

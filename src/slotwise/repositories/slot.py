@@ -15,10 +15,11 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalidation
-from slotwise.cache.keys import CacheKeys, CacheTTL, ValueDeps
+from slotwise.cache.keys import CacheTTL, ValueDeps
 from slotwise.domain.models import ACTIVE_STATUSES, Slot, SlotStatus
 from slotwise.persistence.repository.base import BaseRepository, Page
 from slotwise.queries.optimization import OptimizedQueries
+from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.result import Error, Result, Success, ValidationError, failure
 
 

@@ -8,9 +8,10 @@ from sqlalchemy import case, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache.decorators import cached, invalidate_cache
-from slotwise.cache.keys import CacheKeys, CacheTTL
+from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import Template
 from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.result import Error, Failure, NotFoundError, Result, Success
 
 

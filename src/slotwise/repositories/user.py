@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache.decorators import cached, invalidate_cache
-from slotwise.cache.keys import CacheKeys, CacheTTL
+from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import User
 from slotwise.persistence.repository.base import BaseRepository
+from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.result import Error, Result
 
 

@@ -1,0 +1,96 @@
+"""Where Redis is and how patient to be with it, and how the client's connection is built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from slotwise.cache.keys import CacheTTL
+from slotwise.settings import Settings, get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    """Where Redis is and how patient to be with it (tens of ms: the database is the fallback)."""
+
+    host: str = "localhost"
+    port: int = 6379
+    db: int = 0
+    password: str | None = None
+    max_connections: int = 50
+    socket_timeout: float = 0.05
+    connect_timeout: float = 0.2
+    key_prefix: str = "slotwise"
+    url: str | None = None
+    default_ttl: int = int(CacheTTL.MEDIUM)
+    #: Failures in a row that open the breaker, and how long it stays open.
+    breaker_threshold: int = 3
+    breaker_reset_after: float = 1.0
+    #: How long a process waits for another process's load of the same key.
+    lock_wait: float = 0.25
+    #: How long a caller waits for a load of the same key by another task of this process
+    #: before loading itself (a load that is slow, stuck or cancelled never holds it longer).
+    flight_wait: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> CacheConfig:
+        s = settings or get_settings()
+        return cls(
+            host=s.redis_host,
+            port=s.redis_port,
+            db=s.redis_db,
+            password=s.redis_password.get_secret_value() if s.redis_password else None,
+            max_connections=s.redis_max_connections,
+            socket_timeout=s.redis_socket_timeout,
+            connect_timeout=s.redis_connect_timeout,
+            key_prefix=s.cache_key_prefix,
+            url=s.redis_url,
+            default_ttl=s.cache_default_ttl_seconds,
+        )
+
+    def redacted_url(self) -> str:
+        if self.url:
+            return self.url.split("@")[-1] if "@" in self.url else self.url
+        return f"redis://{self.host}:{self.port}/{self.db}"
+
+
+RedisFactory = Callable[[CacheConfig], "Redis"]
+
+
+def build_redis(config: CacheConfig) -> Redis:
+    """One blocking pool (a herd waits for a connection instead of failing), no retries (the
+    breaker decides), hiredis parsing when installed (redis-py picks it up by itself)."""
+    common: dict[str, Any] = {
+        "max_connections": config.max_connections,
+        "timeout": max(config.connect_timeout, 0.5),
+        "socket_timeout": config.socket_timeout,
+        "socket_connect_timeout": config.connect_timeout,
+        "retry": Retry(NoBackoff(), 0),
+        "health_check_interval": 0,
+    }
+    if config.url:
+        pool = BlockingConnectionPool.from_url(config.url, **common)
+    else:
+        pool = BlockingConnectionPool(
+            host=config.host, port=config.port, db=config.db, password=config.password, **common
+        )
+    return Redis(connection_pool=pool)
+
+
+_redis_factory: RedisFactory = build_redis
+
+
+def make_redis(config: CacheConfig) -> Redis:
+    """A client for ``config`` from the installed factory (fakeredis in tests)."""
+    return _redis_factory(config)
+
+
+def set_redis_factory(factory: RedisFactory | None) -> None:
+    """Build Redis clients with ``factory`` (tests install fakeredis here); None restores."""
+    global _redis_factory
+    _redis_factory = factory or build_redis
