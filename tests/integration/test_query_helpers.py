@@ -16,13 +16,13 @@ from slotwise.queries.counter import QueryScope
 from slotwise.queries.optimization import (
     MAX_CHUNK,
     BatchLoader,
-    OptimizedQueries,
     QueryCache,
     QueryOptimizer,
     UnknownRelationshipError,
     current_query_cache,
     query_cache_scope,
 )
+from slotwise.repositories.optimized_queries import OptimizedQueries
 from tests.integration.query_data import Seeded, seed_lists
 
 Count = Callable[[], AbstractContextManager[QueryScope]]

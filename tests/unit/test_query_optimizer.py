@@ -11,10 +11,10 @@ from sqlalchemy.dialects import postgresql
 from slotwise.domain.models import Recruiter, Slot
 from slotwise.queries.optimization import (
     BatchResult,
-    OptimizedQueries,
     QueryOptimizer,
     UnknownRelationshipError,
 )
+from slotwise.repositories.optimized_queries import OptimizedQueries
 
 
 def _sql(stmt: Select[Any]) -> str:

@@ -3,13 +3,13 @@
 from slotwise.queries.optimization import (
     BatchLoader,
     BatchResult,
-    OptimizedQueries,
     QueryCache,
     QueryOptimizer,
     UnknownRelationshipError,
     current_query_cache,
     query_cache_scope,
 )
+from slotwise.repositories.optimized_queries import OptimizedQueries
 
 __all__ = [
     "BatchLoader",

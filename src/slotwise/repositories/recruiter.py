@@ -11,8 +11,8 @@ from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalid
 from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
 from slotwise.persistence.repository.base import BaseRepository, Page
-from slotwise.queries.optimization import OptimizedQueries
 from slotwise.repositories.cache_keys import CacheKeys
+from slotwise.repositories.optimized_queries import OptimizedQueries
 from slotwise.result import Error, Result, Success
 
 

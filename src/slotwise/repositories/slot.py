@@ -18,8 +18,8 @@ from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalid
 from slotwise.cache.keys import CacheTTL, ValueDeps
 from slotwise.domain.models import ACTIVE_STATUSES, Slot, SlotStatus
 from slotwise.persistence.repository.base import BaseRepository, Page
-from slotwise.queries.optimization import OptimizedQueries
 from slotwise.repositories.cache_keys import CacheKeys
+from slotwise.repositories.optimized_queries import OptimizedQueries
 from slotwise.result import Error, Result, Success, ValidationError, failure
 
 
