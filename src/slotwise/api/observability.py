@@ -10,6 +10,7 @@ errors included; the metrics see the status the client really got.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slotwise.api.middleware.metrics import RequestMetricsMiddleware
 from slotwise.api.routes import metrics as metrics_routes
 from slotwise.api.routing import add_routes
+from slotwise.cache.client import get_cache
 from slotwise.observability import tracing
 from slotwise.observability.logging import configure_logging, register_secrets
 from slotwise.observability.setup import Observability
@@ -25,6 +27,12 @@ from slotwise.settings import Settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def cache_client() -> Any:
+    """The cache's redis client while it is connected (for the pool probe)."""
+    cache = get_cache()
+    return cache.redis if cache is not None else None
 
 
 def valid_request_id(value: str) -> bool:
@@ -38,7 +46,7 @@ def install_observability(app: FastAPI, settings: Settings) -> Observability:
         t.get_secret_value()
         for t in (*settings.slotwise_admin_tokens, *settings.slotwise_bot_tokens)
     )
-    observability = Observability()
+    observability = Observability(redis_client=cache_client)
     app.state.observability = observability
     add_routes(app, metrics_routes.router)
     if not settings.slotwise_observability:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.cache.client import get_cache
 from slotwise.observability import prometheus, tracing
 from slotwise.observability.metrics import MetricsCollector, get_metrics
 from slotwise.observability.pool_usage import engine_pool_probe, redis_client_probe
@@ -28,15 +28,16 @@ log = logging.getLogger("slotwise.observability")
 POOL_SAMPLE_SECONDS = 2.0
 
 
-def cache_client() -> Any:
-    """The cache's redis client while it is connected (the pool probe reads its pool)."""
-    cache = get_cache()
-    return cache.redis if cache is not None else None
-
-
 class Observability:
-    def __init__(self, metrics: MetricsCollector | None = None) -> None:
+    def __init__(
+        self,
+        metrics: MetricsCollector | None = None,
+        redis_client: Callable[[], Any] = lambda: None,
+    ) -> None:
+        """``redis_client`` returns the cache's redis client while it is connected (the pool
+        probe reads its pool); the process's cache is the application's to know."""
         self.metrics = metrics or get_metrics()
+        self._redis_client = redis_client
         self.tracer_provider: Any = None
         self._engine: AsyncEngine | None = None
         self._sampler: asyncio.Task[None] | None = None
@@ -50,7 +51,7 @@ class Observability:
         self._engine = engine
         instrument_engine(engine, self.metrics)
         self.metrics.register_pool("db", engine_pool_probe(engine))
-        self.metrics.register_pool("redis", redis_client_probe(cache_client))
+        self.metrics.register_pool("redis", redis_client_probe(self._redis_client))
         if self.tracer_provider is not None:
             tracing.instrument_clients(self.tracer_provider, engine)
         self._sampler = asyncio.create_task(self._sample_pools(), name="slotwise-pool-sampler")
