@@ -36,7 +36,7 @@ from dataclasses import replace
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 from slotwise.cache import codec as cache_codec
 from slotwise.cache import layout
@@ -80,7 +80,13 @@ __all__ = [
 
 log = logging.getLogger("slotwise.cache")
 
-_REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+# RedisCluster raises RedisClusterException (not a RedisError) for slots it cannot route.
+_REDIS_ERRORS: tuple[type[BaseException], ...] = (
+    RedisError,
+    RedisClusterException,
+    OSError,
+    TimeoutError,
+)
 
 
 class CacheClient:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from slotwise.api.cache_topology import record_cache_topology
 from slotwise.api.deps import AdminDep
 from slotwise.api.errors import error_responses
 from slotwise.observability import prometheus
@@ -28,6 +29,7 @@ router = APIRouter(tags=["metrics"])
 )
 async def prometheus_metrics() -> Response:
     get_metrics().sample_pools()
+    record_cache_topology()
     return Response(prometheus.render_latest(), media_type=prometheus.CONTENT_TYPE)
 
 
