@@ -12,6 +12,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import SentinelConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from slotwise.cache import topology
 from slotwise.cache.config import CacheConfig, build_redis
@@ -163,3 +164,15 @@ def test_describe_names_the_mode_and_the_primaries_known() -> None:
     pool: Any = getattr(sentinel_client, "connection_pool")  # noqa: B009
     pool.master_address = ("10.0.0.7", 6379)
     assert topology.describe(sentinel_client, SENTINEL).primaries == ("10.0.0.7:6379",)
+
+
+def test_a_failed_cluster_command_makes_the_slot_map_reread() -> None:
+    client = topology.build_client(CLUSTER)
+    assert isinstance(client, RedisCluster)
+    client._initialize = False
+    topology.refresh_after(client, ValueError("not a Redis error"))
+    assert client._initialize is False
+    topology.refresh_after(client, RedisConnectionError("node gone"))
+    assert client._initialize is True
+    standalone = topology.build_client(BASE)
+    topology.refresh_after(standalone, RedisConnectionError("no effect on one Redis"))

@@ -135,6 +135,15 @@ def hook_cluster(
         node.connection_kwargs["redis_connect_func"] = func
 
 
+def refresh_after(client: object, exc: BaseException) -> None:
+    """After a node failure, make a cluster client re-read the slot map before its next
+    command. RedisCluster does so for single commands, but its pipeline only when it retries
+    (it closes every connection first), and we never retry: without this a pipeline would
+    keep sending to a dead primary after a failover."""
+    if isinstance(client, RedisCluster) and isinstance(exc, RedisCluster.ERRORS_ALLOW_RETRY):
+        client._initialize = True
+
+
 class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """Sentinel's pool (asks the sentinels for the primary on every new connection, drops
     connections to a demoted one) with the waiting of the standalone pool: a herd queues for
