@@ -68,3 +68,8 @@ def test_a_node_reads_its_own_slots_from_cluster_nodes() -> None:
 def test_group_by_slot_keeps_first_seen_order() -> None:
     keys = [f"{shards.tagged('p', 16, s)}:kv:x" for s in (3, 1, 3, 2, 1)]
     assert shards.group_by_slot(keys) == [[0, 2], [1, 4], [3]]
+
+
+def test_one_shard_keeps_the_plain_prefix() -> None:
+    assert shards.tagged("slotwise", 1, 0) == "slotwise"
+    assert shards.tagged("slotwise", 16, 0).startswith("slotwise:{s0.")

@@ -48,7 +48,10 @@ def shard_of(key: str, count: int) -> int:
 
 
 def tagged(prefix: str, count: int, shard: int) -> str:
-    """``prefix:{tag}``: the start of every Redis key of ``shard``."""
+    """``prefix:{tag}``: the start of every Redis key of ``shard`` (just ``prefix`` when
+    there is one shard: one Redis has no slots to keep together)."""
+    if count == 1:
+        return prefix
     return f"{prefix}:{{{shard_tags(count)[shard]}}}"
 
 
