@@ -20,7 +20,7 @@ from slotwise.cache.client import (
 )
 from slotwise.cache.decorators import cached, invalidate_cache
 from slotwise.cache.keys import CacheKeys
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import Failure, NotFoundError, Result, Success
 from slotwise.settings import Settings
 from tests.plugins.cache import cache_config_for_tests

@@ -16,8 +16,7 @@ from slotwise.cache.decorators import cached
 from slotwise.cache.keys import CacheKeys
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
-from slotwise.repositories import SlotRepository
+from slotwise.repositories import SlotRepository, UnitOfWork
 from slotwise.repositories.slot import SLOT_RECRUITER, SlotFilters
 from slotwise.result import Error, Result, Success
 from tests.integration import foundation_data as fd

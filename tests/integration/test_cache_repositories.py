@@ -16,9 +16,8 @@ from slotwise.cache.decorators import CacheInvalidator, cached
 from slotwise.cache.keys import CacheKeys
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.counter import QueryScope
-from slotwise.repositories import RecruiterRepository
+from slotwise.repositories import RecruiterRepository, UnitOfWork
 from slotwise.result import Error, Failure, NotFoundError, Result, Success
 from tests.integration import foundation_data as fd
 from tests.integration.cache_support import hits_misses, snapshot

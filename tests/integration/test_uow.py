@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from slotwise.domain.models import City, Recruiter
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork, current_uow
+from slotwise.persistence.uow import current_uow
+from slotwise.repositories import UnitOfWork
 from slotwise.result import (
     ConflictError,
     DatabaseError,

@@ -33,7 +33,7 @@ from slotwise.cache import codec as cache_codec
 from slotwise.cache.client import CacheClient, CacheConfig, build_redis
 from slotwise.cache.decorators import cached
 from slotwise.domain.models import City, Recruiter
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import Result, Success
 
 Call = Callable[[], Awaitable[Any]]

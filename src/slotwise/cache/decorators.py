@@ -40,7 +40,7 @@ from slotwise.persistence.db import SQLITE_BEGIN
 from slotwise.result import Success
 
 if TYPE_CHECKING:  # uow imports the repositories, which import this module
-    from slotwise.persistence.uow import UnitOfWork
+    from slotwise.persistence.uow import BaseUnitOfWork as UnitOfWork
 
 __all__ = ["CacheInvalidator", "cached", "invalidate_cache", "schedule_invalidation"]
 
