@@ -20,9 +20,8 @@ from slotwise.api.schemas import Page, RecruiterOut, SlotOut
 from slotwise.cache import client as cache_module
 from slotwise.cache.client import CacheClient
 from slotwise.domain.models import SlotStatus
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.counter import query_scope
-from slotwise.repositories import SlotFilters
+from slotwise.repositories import SlotFilters, UnitOfWork
 from tests.e2e.conftest import ADMIN, BOT, Api
 
 

@@ -15,9 +15,8 @@ from slotwise.cache.client import CacheClient
 from slotwise.cache.decorators import cached
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.counter import QueryScope
-from slotwise.repositories import RecruiterRepository
+from slotwise.repositories import RecruiterRepository, UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.invalidation import CacheInvalidator
 from slotwise.result import Error, Failure, NotFoundError, Result, Success

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from slotwise.cli import app
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template
 from slotwise.persistence import db
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.settings import Settings, reset_settings
 from tests.conftest import TEST_DATABASE_URL, truncate_all
 

@@ -17,9 +17,8 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, recruiter_cities
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.counter import RecordedStatement, query_scope
-from slotwise.repositories import SlotFilters
+from slotwise.repositories import SlotFilters, UnitOfWork
 from slotwise.result import Success
 
 pytestmark = pytest.mark.real_services

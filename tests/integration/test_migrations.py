@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slotwise.domain.models import Base, Recruiter, Slot
 from slotwise.persistence import db
 from slotwise.persistence.migrate import downgrade, upgrade
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import ConflictError, Failure, Success
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import update
 
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.repositories.slot import SlotFilters
 from slotwise.result import ConflictError, NotFoundError, ValidationError
 

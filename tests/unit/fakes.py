@@ -46,7 +46,7 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
-from slotwise.services.common import UowFactory
+from slotwise.services.ports import UowFactory
 
 E = TypeVar("E", bound=Base)
 
@@ -82,10 +82,10 @@ class FakeDatabase:
     def uow_factory(self) -> UowFactory:
         """What a service takes to open its transaction; every unit opened is kept in ``units``.
 
-        The services are typed against the concrete ``UnitOfWork`` (there is no abstract port),
-        which the fake matches structurally for the members they use; hence the one cast.
+        Type-checked against the services' port (``slotwise.services.ports.UnitOfWork``), which
+        the fake satisfies structurally, as the real unit of work does.
         """
-        return cast(UowFactory, self._open)
+        return self._open
 
     def _open(self) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(self)

@@ -8,12 +8,12 @@ import inspect
 import pytest
 
 from slotwise.domain.models import Slot, SlotStatus
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.repositories import (
     CityRepository,
     RecruiterRepository,
     SlotRepository,
     TemplateRepository,
+    UnitOfWork,
     UserRepository,
 )
 from tests.unit import fake_data as data

@@ -22,7 +22,7 @@ from slotwise.result import (
 )
 from slotwise.services import booking
 from slotwise.services.booking import BookSlot, Reschedule
-from slotwise.services.common import UowFactory
+from slotwise.services.ports import UowFactory
 from tests.unit import fake_data as data
 from tests.unit.fake_data import HOLDER, OTHER
 from tests.unit.fakes import FakeDatabase
@@ -197,20 +197,18 @@ async def test_book_whose_commit_fails_publishes_nothing(db: FakeDatabase) -> No
 Transition = Callable[[UowFactory, int], Awaitable[Result[Slot, Error]]]
 
 
-def as_holder(
-    use_case: Callable[[UowFactory, int, int], Awaitable[Result[Slot, Error]]], who: int
-) -> Transition:
-    async def run(factory: UowFactory, slot_id: int) -> Result[Slot, Error]:
-        return await use_case(factory, slot_id, who)
-
-    return run
+def as_candidate(who: int) -> dict[str, Transition]:
+    """The transitions a candidate asks for, as ``who``."""
+    return {
+        "confirm": lambda uows, slot_id: booking.confirm(uows, booking.ConfirmSlot(slot_id, who)),
+        "release": lambda uows, slot_id: booking.release(uows, booking.ReleaseSlot(slot_id, who)),
+    }
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "approve": booking.approve,
-    "confirm": as_holder(booking.confirm, HOLDER),
-    "release": as_holder(booking.release, HOLDER),
-    "cancel": booking.cancel,
+    "approve": lambda uows, slot_id: booking.approve(uows, booking.ApproveSlot(slot_id)),
+    **as_candidate(HOLDER),
+    "cancel": lambda uows, slot_id: booking.cancel(uows, booking.CancelSlot(slot_id)),
 }
 
 # (use case, status before, status after): every allowed move.
@@ -279,18 +277,16 @@ async def test_transition_of_a_missing_slot_is_not_found(db: FakeDatabase, name:
 
 
 @pytest.mark.parametrize(
-    ("use_case", "start"),
-    [(booking.confirm, B), (booking.release, P), (booking.release, B), (booking.release, C)],
+    ("name", "start"),
+    [("confirm", B), ("release", P), ("release", B), ("release", C)],
 )
 async def test_only_the_holder_may_confirm_or_release(
-    db: FakeDatabase,
-    use_case: Callable[[UowFactory, int, int], Awaitable[Result[Slot, Error]]],
-    start: SlotStatus,
+    db: FakeDatabase, name: str, start: SlotStatus
 ) -> None:
     target = data.slot(db, data.recruiter(db), status=start, holder=HOLDER)
     before = snapshot(db, target)
 
-    result = await use_case(db.uow_factory, target.id, OTHER)
+    result = await as_candidate(OTHER)[name](db.uow_factory, target.id)
 
     error = error_of(result)
     assert type(error) is ConflictError  # not an invalid transition: the status would allow it

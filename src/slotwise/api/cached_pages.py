@@ -16,8 +16,7 @@ from slotwise.cache.decorators import cached
 from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import Recruiter, Slot
 from slotwise.persistence.repository.base import Page
-from slotwise.persistence.uow import UnitOfWork
-from slotwise.repositories import SlotFilters
+from slotwise.repositories import SlotFilters, UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.slot import list_key as slot_list_key
 from slotwise.result import Error, Result

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.api.auth import Role, RoleGuard
 from slotwise.api.schemas import INT64_MAX
-from slotwise.persistence.uow import UnitOfWork
-from slotwise.services.common import UowFactory
+from slotwise.repositories import UnitOfWork
+from slotwise.services.ports import UowFactory
 
 
 def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:

@@ -34,7 +34,7 @@ from slotwise.cache.client import CacheClient
 from slotwise.cache.config import CacheConfig, build_redis
 from slotwise.cache.decorators import cached
 from slotwise.domain.models import City, Recruiter
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import Result, Success
 
 Call = Callable[[], Awaitable[Any]]

@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slotwise.bench import cache_control
 from slotwise.bench.stats import compare, interleaved
 from slotwise.persistence import db
-from slotwise.persistence.uow import UnitOfWork
-from slotwise.repositories import RecruiterRepository, SlotRepository
+from slotwise.repositories import RecruiterRepository, SlotRepository, UnitOfWork
 from slotwise.result import Success
 
 Call = Callable[[], Awaitable[None]]

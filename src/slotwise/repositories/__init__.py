@@ -10,6 +10,7 @@ from slotwise.repositories.city import CityRepository
 from slotwise.repositories.recruiter import RecruiterRepository
 from slotwise.repositories.slot import SlotFilters, SlotRepository
 from slotwise.repositories.template import TemplateRepository
+from slotwise.repositories.unit_of_work import UnitOfWork
 from slotwise.repositories.user import UserRepository
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "SlotFilters",
     "SlotRepository",
     "TemplateRepository",
+    "UnitOfWork",
     "UserRepository",
 ]

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from slotwise.domain.models import NotHolder, Slot, SlotStatus, TransitionRejected, User
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.result import (
     ConflictError,
     Error,
@@ -22,7 +21,8 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
-from slotwise.services.common import UowFactory, finish, not_holder, rejected
+from slotwise.services.common import finish, not_holder, rejected
+from slotwise.services.ports import UnitOfWork, UowFactory
 
 _Change = Callable[[Slot], None]
 
@@ -33,6 +33,28 @@ class BookSlot:
     telegram_id: int
     name: str
     timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveSlot:
+    slot_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSlot:
+    slot_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmSlot:
+    slot_id: int
+    telegram_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseSlot:
+    slot_id: int
+    telegram_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,24 +117,24 @@ async def _refresh_candidate(
     return await uow.users.update(user)
 
 
-async def approve(uow_factory: UowFactory, slot_id: int) -> Result[Slot, Error]:
+async def approve(uow_factory: UowFactory, cmd: ApproveSlot) -> Result[Slot, Error]:
     """The recruiter accepts the request: pending -> booked."""
-    return await _transition(uow_factory, slot_id, lambda slot: slot.approve())
+    return await _transition(uow_factory, cmd.slot_id, lambda slot: slot.approve())
 
 
-async def cancel(uow_factory: UowFactory, slot_id: int) -> Result[Slot, Error]:
+async def cancel(uow_factory: UowFactory, cmd: CancelSlot) -> Result[Slot, Error]:
     """The recruiter withdraws the slot (from any status but canceled)."""
-    return await _transition(uow_factory, slot_id, lambda slot: slot.cancel())
+    return await _transition(uow_factory, cmd.slot_id, lambda slot: slot.cancel())
 
 
-async def confirm(uow_factory: UowFactory, slot_id: int, telegram_id: int) -> Result[Slot, Error]:
+async def confirm(uow_factory: UowFactory, cmd: ConfirmSlot) -> Result[Slot, Error]:
     """The holder confirms attendance: booked -> confirmed_by_candidate."""
-    return await _transition(uow_factory, slot_id, lambda slot: slot.confirm(telegram_id))
+    return await _transition(uow_factory, cmd.slot_id, lambda slot: slot.confirm(cmd.telegram_id))
 
 
-async def release(uow_factory: UowFactory, slot_id: int, telegram_id: int) -> Result[Slot, Error]:
+async def release(uow_factory: UowFactory, cmd: ReleaseSlot) -> Result[Slot, Error]:
     """The holder gives the slot back: active -> free, candidate fields cleared."""
-    return await _transition(uow_factory, slot_id, lambda slot: slot.release(telegram_id))
+    return await _transition(uow_factory, cmd.slot_id, lambda slot: slot.release(cmd.telegram_id))
 
 
 async def _transition(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from slotwise.domain.models import NotHolder, TransitionRejected
-from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.result import (
     ConflictError,
     Error,
@@ -17,11 +15,9 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
+from slotwise.services.ports import Existence, UnitOfWork
 
 T = TypeVar("T")
-
-#: How services open a unit of work (the API passes one bound to its engine).
-UowFactory = Callable[[], UnitOfWork]
 
 
 async def finish(uow: UnitOfWork, value: T) -> Result[T, Error]:
@@ -50,7 +46,7 @@ def not_holder(exc: NotHolder) -> Failure[Error]:
 
 
 async def check_exists(
-    repo: BaseRepository[Any], field: str, what: str, ident: int | None, *, value: object = None
+    repo: Existence, field: str, what: str, ident: int | None, *, value: object = None
 ) -> Result[None, Error]:
     """A referenced id that does not exist is the client's mistake (422), not a conflict;
     ``None`` (no reference) passes."""
@@ -62,11 +58,6 @@ async def check_exists(
     if not found.value:
         return Failure(ValidationError(field, f"no such {what}: {ident}", value))
     return Success(None)
-
-
-def pick(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
-    """The entries of ``fields`` an entity may be built from."""
-    return {k: v for k, v in fields.items() if k in allowed}
 
 
 def apply_changes(entity: object, changes: Mapping[str, Any], allowed: frozenset[str]) -> None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 
 CITIES: tuple[tuple[str, str], ...] = (
     ("Moscow", "Europe/Moscow"),

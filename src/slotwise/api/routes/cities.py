@@ -30,7 +30,13 @@ async def list_cities(
     responses=error_responses(403, 409),
 )
 async def create_city(_: AdminDep, body: CityCreate, uows: UowFactoryDep) -> CityOut:
-    return CityOut.of(unwrap(await service.create_city(uows, body.model_dump())))
+    cmd = service.CreateCity(
+        name=body.name,
+        timezone=body.timezone,
+        active=body.active,
+        responsible_recruiter_id=body.responsible_recruiter_id,
+    )
+    return CityOut.of(unwrap(await service.create_city(uows, cmd)))
 
 
 @router.patch(
@@ -42,4 +48,5 @@ async def create_city(_: AdminDep, body: CityCreate, uows: UowFactoryDep) -> Cit
 async def update_city(
     _: AdminDep, city_id: PathId, body: CityUpdate, uows: UowFactoryDep
 ) -> CityOut:
-    return CityOut.of(unwrap(await service.update_city(uows, city_id, body.changes())))
+    cmd = service.UpdateCity(city_id, body.changes())
+    return CityOut.of(unwrap(await service.update_city(uows, cmd)))

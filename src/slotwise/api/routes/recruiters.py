@@ -56,8 +56,15 @@ async def get_recruiter(_: AnyRoleDep, recruiter_id: PathId, uow: UowDep) -> Res
     responses=error_responses(403, 409),
 )
 async def create_recruiter(_: AdminDep, body: RecruiterCreate, uows: UowFactoryDep) -> RecruiterOut:
-    fields = body.model_dump(exclude={"city_ids"})
-    return RecruiterOut.of(unwrap(await service.create_recruiter(uows, fields, body.city_ids)))
+    cmd = service.CreateRecruiter(
+        name=body.name,
+        timezone=body.timezone,
+        telegram_chat_id=body.telegram_chat_id,
+        active=body.active,
+        meeting_url=body.meeting_url,
+        city_ids=tuple(body.city_ids),
+    )
+    return RecruiterOut.of(unwrap(await service.create_recruiter(uows, cmd)))
 
 
 @router.patch(
@@ -69,7 +76,9 @@ async def create_recruiter(_: AdminDep, body: RecruiterCreate, uows: UowFactoryD
 async def update_recruiter(
     _: AdminDep, recruiter_id: PathId, body: RecruiterUpdate, uows: UowFactoryDep
 ) -> RecruiterOut:
-    updated = await service.update_recruiter(uows, recruiter_id, body.changes())
+    updated = await service.update_recruiter(
+        uows, service.UpdateRecruiter(recruiter_id, body.changes())
+    )
     return RecruiterOut.of(unwrap(updated))
 
 
@@ -81,5 +90,5 @@ async def update_recruiter(
     responses=error_responses(403, 404, 409),
 )
 async def delete_recruiter(_: AdminDep, recruiter_id: PathId, uows: UowFactoryDep) -> Response:
-    unwrap(await service.delete_recruiter(uows, recruiter_id))
+    unwrap(await service.delete_recruiter(uows, service.DeleteRecruiter(recruiter_id)))
     return Response(status_code=204)

@@ -35,7 +35,7 @@ from slotwise.domain.models import SlotStatus
 from slotwise.repositories import SlotFilters
 from slotwise.services import booking
 from slotwise.services import slots as service
-from slotwise.services.slots import NewSlot
+from slotwise.services.slots import CreateSlots, DeleteSlot, NewSlot
 
 router = APIRouter(prefix="/api/slots", tags=["slots"], responses=error_responses(401, 422, 503))
 
@@ -88,7 +88,9 @@ async def create_slot(_: AdminDep, body: SlotCreate, uows: UowFactoryDep) -> Slo
     responses=error_responses(403, 409),
 )
 async def create_slots(_: AdminDep, body: SlotBulkCreate, uows: UowFactoryDep) -> list[SlotOut]:
-    created = unwrap(await service.create_slots(uows, [_new(s) for s in body.slots]))
+    created = unwrap(
+        await service.create_slots(uows, CreateSlots(tuple(_new(s) for s in body.slots)))
+    )
     return [SlotOut.of(s) for s in created]
 
 
@@ -100,7 +102,7 @@ async def create_slots(_: AdminDep, body: SlotBulkCreate, uows: UowFactoryDep) -
     responses=_TRANSITION_ERRORS,
 )
 async def delete_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
-    unwrap(await service.delete_slot(uows, slot_id))
+    unwrap(await service.delete_slot(uows, DeleteSlot(slot_id)))
     return Response(status_code=204)
 
 
@@ -124,7 +126,7 @@ async def book_slot(
     responses=_TRANSITION_ERRORS,
 )
 async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.approve(uows, slot_id)))
+    return SlotOut.of(unwrap(await booking.approve(uows, booking.ApproveSlot(slot_id))))
 
 
 @router.post(
@@ -134,7 +136,7 @@ async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Slo
     responses=_TRANSITION_ERRORS,
 )
 async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.cancel(uows, slot_id)))
+    return SlotOut.of(unwrap(await booking.cancel(uows, booking.CancelSlot(slot_id))))
 
 
 @router.post(
@@ -146,7 +148,8 @@ async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Slot
 async def confirm_slot(
     _: BotOrAdminDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
 ) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.confirm(uows, slot_id, body.telegram_id)))
+    cmd = booking.ConfirmSlot(slot_id, body.telegram_id)
+    return SlotOut.of(unwrap(await booking.confirm(uows, cmd)))
 
 
 @router.post(
@@ -158,7 +161,8 @@ async def confirm_slot(
 async def release_slot(
     _: BotOrAdminDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
 ) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.release(uows, slot_id, body.telegram_id)))
+    cmd = booking.ReleaseSlot(slot_id, body.telegram_id)
+    return SlotOut.of(unwrap(await booking.release(uows, cmd)))
 
 
 @router.post(

@@ -62,7 +62,8 @@ async def resolve_template(
     responses=error_responses(403, 409),
 )
 async def create_template(_: AdminDep, body: TemplateCreate, uows: UowFactoryDep) -> TemplateOut:
-    return TemplateOut.of(unwrap(await service.create_template(uows, body.model_dump())))
+    cmd = service.CreateTemplate(key=body.key, text=body.text, city_id=body.city_id)
+    return TemplateOut.of(unwrap(await service.create_template(uows, cmd)))
 
 
 @router.patch(
@@ -74,7 +75,9 @@ async def create_template(_: AdminDep, body: TemplateCreate, uows: UowFactoryDep
 async def update_template(
     _: AdminDep, template_id: PathId, body: TemplateUpdate, uows: UowFactoryDep
 ) -> TemplateOut:
-    updated = await service.update_template(uows, template_id, body.changes())
+    updated = await service.update_template(
+        uows, service.UpdateTemplate(template_id, body.changes())
+    )
     return TemplateOut.of(unwrap(updated))
 
 
@@ -86,5 +89,5 @@ async def update_template(
     responses=error_responses(403, 404),
 )
 async def delete_template(_: AdminDep, template_id: PathId, uows: UowFactoryDep) -> Response:
-    unwrap(await service.delete_template(uows, template_id))
+    unwrap(await service.delete_template(uows, service.DeleteTemplate(template_id)))
     return Response(status_code=204)
