@@ -42,10 +42,7 @@ def valid_request_id(value: str) -> bool:
 
 def install_observability(app: FastAPI, settings: Settings) -> Observability:
     configure_logging(settings.slotwise_log_level, settings.slotwise_log_json)
-    register_secrets(
-        t.get_secret_value()
-        for t in (*settings.slotwise_admin_tokens, *settings.slotwise_bot_tokens)
-    )
+    register_secrets(settings.secret_values())
     observability = Observability(redis_client=cache_client)
     app.state.observability = observability
     add_routes(app, metrics_routes.router)

@@ -43,8 +43,12 @@ def rendered_response(body: bytes | str) -> Response:
     return Response(data, media_type=OrjsonResponse.media_type)
 
 
-def slot_dict(slot: Slot) -> dict[str, Any]:
-    """A slot as the API shows it (``SlotOut``), field for field and in the same order."""
+def slot_dict(slot: Slot, *, with_candidate: bool = True) -> dict[str, Any]:
+    """A slot as the API shows it (``SlotOut``), field for field and in the same order.
+
+    Without ``with_candidate`` the holder is left out (``candidate`` is null): what a bot token
+    sees of slots that are not the asking candidate's own.
+    """
     city = slot.city
     recruiter = slot.recruiter
     return {
@@ -60,7 +64,7 @@ def slot_dict(slot: Slot) -> dict[str, Any]:
                 "name": slot.candidate_name,
                 "timezone": slot.candidate_timezone,
             }
-            if slot.candidate_telegram_id is not None
+            if with_candidate and slot.candidate_telegram_id is not None
             else None
         ),
         "recruiter": {"id": recruiter.id, "name": recruiter.name},

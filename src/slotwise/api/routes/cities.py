@@ -9,7 +9,9 @@ from slotwise.api.errors import error_responses, unwrap
 from slotwise.api.schemas import CityCreate, CityOut, CityUpdate, Page
 from slotwise.services import cities as service
 
-router = APIRouter(prefix="/api/cities", tags=["cities"], responses=error_responses(401, 422, 503))
+router = APIRouter(
+    prefix="/api/cities", tags=["cities"], responses=error_responses(401, 413, 422, 503)
+)
 
 
 @router.get("", response_model=Page[CityOut], summary="List cities (by name)")

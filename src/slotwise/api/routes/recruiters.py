@@ -21,7 +21,7 @@ from slotwise.api.schemas import Page, RecruiterCreate, RecruiterOut, RecruiterU
 from slotwise.services import recruiters as service
 
 router = APIRouter(
-    prefix="/api/recruiters", tags=["recruiters"], responses=error_responses(401, 422, 503)
+    prefix="/api/recruiters", tags=["recruiters"], responses=error_responses(401, 413, 422, 503)
 )
 
 

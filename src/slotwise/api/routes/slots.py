@@ -1,18 +1,22 @@
 """/api/slots: list and get (any role), create and delete (admin), and the booking
-transitions (book / confirm / release / reschedule: bot or admin; approve / cancel: admin)."""
+transitions (book / confirm / release / reschedule: bot or admin; approve / cancel: admin).
+
+A bot token sees no candidate data in lists and single slots, and acts only for the Telegram
+user of its init data when the server knows the bot's token (``api.identity``).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from slotwise.api import cached_pages
+from slotwise.api.auth import Role
 from slotwise.api.deps import (
     AdminDep,
     AnyRoleDep,
-    BotOrAdminDep,
+    CandidateDep,
     Limit,
     Offset,
     PathId,
@@ -23,6 +27,7 @@ from slotwise.api.deps import (
 from slotwise.api.errors import error_responses, unwrap
 from slotwise.api.render import json_response, rendered_response, slot_dict
 from slotwise.api.schemas import (
+    ApiDatetime,
     BookRequest,
     CandidateRequest,
     Page,
@@ -37,32 +42,36 @@ from slotwise.services import booking
 from slotwise.services import slots as service
 from slotwise.services.slots import CreateSlots, DeleteSlot, NewSlot
 
-router = APIRouter(prefix="/api/slots", tags=["slots"], responses=error_responses(401, 422, 503))
+router = APIRouter(
+    prefix="/api/slots", tags=["slots"], responses=error_responses(401, 413, 422, 503)
+)
 
 _TRANSITION_ERRORS = error_responses(403, 404, 409)
 
 
 @router.get("", response_model=Page[SlotOut], summary="List slots, ordered by start_utc, id")
 async def list_slots(
-    _: AnyRoleDep,
+    role: AnyRoleDep,
     uow: UowDep,
     recruiter_id: QueryId = None,
     city_id: QueryId = None,
     status: SlotStatus | None = None,
-    start_from: Annotated[AwareDatetime | None, Query(description="start_utc >= this")] = None,
-    start_to: Annotated[AwareDatetime | None, Query(description="start_utc < this")] = None,
+    start_from: Annotated[ApiDatetime | None, Query(description="start_utc >= this")] = None,
+    start_to: Annotated[ApiDatetime | None, Query(description="start_utc < this")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
     filters = SlotFilters(recruiter_id, city_id, status, start_from, start_to)
-    return rendered_response(unwrap(await cached_pages.slots_page(uow, filters, limit, offset)))
+    page = await cached_pages.slots_page(uow, filters, limit, offset, role is Role.ADMIN)
+    return rendered_response(unwrap(page))
 
 
 @router.get(
     "/{slot_id}", response_model=SlotOut, summary="One slot", responses=error_responses(404)
 )
-async def get_slot(_: AnyRoleDep, slot_id: PathId, uow: UowDep) -> Response:
-    return json_response(slot_dict(unwrap(await uow.slots.get(slot_id))))
+async def get_slot(role: AnyRoleDep, slot_id: PathId, uow: UowDep) -> Response:
+    slot = unwrap(await uow.slots.get(slot_id))
+    return json_response(slot_dict(slot, with_candidate=role is Role.ADMIN))
 
 
 def _new(body: SlotCreate) -> NewSlot:
@@ -113,8 +122,9 @@ async def delete_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Resp
     responses=_TRANSITION_ERRORS,
 )
 async def book_slot(
-    _: BotOrAdminDep, slot_id: PathId, body: BookRequest, uows: UowFactoryDep
+    who: CandidateDep, slot_id: PathId, body: BookRequest, uows: UowFactoryDep
 ) -> SlotOut:
+    who.acting_for(body.telegram_id)
     cmd = booking.BookSlot(slot_id, body.telegram_id, body.name, body.timezone)
     return SlotOut.of(unwrap(await booking.book(uows, cmd)))
 
@@ -146,8 +156,9 @@ async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Slot
     responses=_TRANSITION_ERRORS,
 )
 async def confirm_slot(
-    _: BotOrAdminDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
+    who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
 ) -> SlotOut:
+    who.acting_for(body.telegram_id)
     cmd = booking.ConfirmSlot(slot_id, body.telegram_id)
     return SlotOut.of(unwrap(await booking.confirm(uows, cmd)))
 
@@ -159,8 +170,9 @@ async def confirm_slot(
     responses=_TRANSITION_ERRORS,
 )
 async def release_slot(
-    _: BotOrAdminDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
+    who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
 ) -> SlotOut:
+    who.acting_for(body.telegram_id)
     cmd = booking.ReleaseSlot(slot_id, body.telegram_id)
     return SlotOut.of(unwrap(await booking.release(uows, cmd)))
 
@@ -172,7 +184,8 @@ async def release_slot(
     responses=_TRANSITION_ERRORS,
 )
 async def reschedule_slot(
-    _: BotOrAdminDep, slot_id: PathId, body: RescheduleRequest, uows: UowFactoryDep
+    who: CandidateDep, slot_id: PathId, body: RescheduleRequest, uows: UowFactoryDep
 ) -> SlotOut:
+    who.acting_for(body.telegram_id)
     cmd = booking.Reschedule(slot_id, body.telegram_id, body.new_slot_id)
     return SlotOut.of(unwrap(await booking.reschedule(uows, cmd)))

@@ -21,7 +21,7 @@ from slotwise.api.schemas import Page, TemplateCreate, TemplateOut, TemplateUpda
 from slotwise.services import templates as service
 
 router = APIRouter(
-    prefix="/api/templates", tags=["templates"], responses=error_responses(401, 422, 503)
+    prefix="/api/templates", tags=["templates"], responses=error_responses(401, 413, 422, 503)
 )
 
 Key = Annotated[str, Query(min_length=1, max_length=50, pattern=r"^[^\x00]*$")]
