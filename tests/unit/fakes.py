@@ -172,6 +172,8 @@ class FakeUnitOfWork:
         self.closed = False
         #: Ids of the slots this unit row-locked (``get_for_update``, ``lock_many``, ...).
         self.locked: list[int] = []
+        #: Every ``get_for_update`` of any repository, in order: (model, id).
+        self.locks: list[tuple[type[Base], int]] = []
         self.cities = FakeCityRepository(self)
         self.recruiters = FakeRecruiterRepository(self)
         self.slots = FakeSlotRepository(self)
@@ -386,7 +388,15 @@ class FakeRepository(Generic[E]):
         """ON DELETE CASCADE / SET NULL of the rows that reference ``ident``."""
 
 
-class FakeCityRepository(FakeRepository[City]):
+class FakeLockingRepository(FakeRepository[E]):
+    """``LockingReads.get_for_update``: the row refreshed, and the lock recorded."""
+
+    async def get_for_update(self, id: int) -> Result[E, Error]:
+        self.uow.locks.append((self.model, id))
+        return self._found(id, refresh=True)
+
+
+class FakeCityRepository(FakeLockingRepository[City]):
     model = City
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -395,7 +405,7 @@ class FakeCityRepository(FakeRepository[City]):
         return None
 
 
-class FakeRecruiterRepository(FakeRepository[Recruiter]):
+class FakeRecruiterRepository(FakeLockingRepository[Recruiter]):
     model = Recruiter
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -435,7 +445,7 @@ def _overlaps(a: Row, b: Row) -> bool:
     return bool(a["start_utc"] < b["end_utc"] and b["start_utc"] < a["end_utc"])
 
 
-class FakeSlotRepository(FakeRepository[Slot]):
+class FakeSlotRepository(FakeLockingRepository[Slot]):
     model = Slot
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -470,7 +480,7 @@ class FakeSlotRepository(FakeRepository[Slot]):
 
     async def get_for_update(self, id: int) -> Result[Slot, Error]:
         self.uow.locked.append(id)
-        return self._found(id, refresh=True)
+        return await super().get_for_update(id)
 
     async def lock_many(self, ids: Sequence[int]) -> Result[Sequence[Slot], Error]:
         wanted = sorted(set(ids))
@@ -484,7 +494,7 @@ class FakeSlotRepository(FakeRepository[Slot]):
         return Success(ids)
 
 
-class FakeTemplateRepository(FakeRepository[Template]):
+class FakeTemplateRepository(FakeLockingRepository[Template]):
     model = Template
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -506,7 +516,7 @@ class FakeUserRepository(FakeRepository[User]):
             )
         return None
 
-    async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
+    async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
         found = self._where(lambda row: row["telegram_id"] == telegram_id)
         if not found:
             return Failure(NotFoundError(self.entity_type, telegram_id))

@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from slotwise.api.render import recruiter_dict, slot_dict
+from slotwise.api.render import city_dict, recruiter_dict, slot_dict, template_dict
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, is_valid_timezone
 
 INT64_MAX = 2**63 - 1
@@ -150,13 +150,7 @@ class CityOut(BaseModel):
 
     @classmethod
     def of(cls, city: City) -> CityOut:
-        return cls(
-            id=city.id,
-            name=city.name,
-            timezone=city.timezone,
-            active=city.active,
-            responsible_recruiter_id=city.responsible_recruiter_id,
-        )
+        return cls.model_validate(city_dict(city))
 
 
 class CityCreate(Body):
@@ -288,7 +282,7 @@ class TemplateOut(BaseModel):
 
     @classmethod
     def of(cls, template: Template) -> TemplateOut:
-        return cls(id=template.id, city_id=template.city_id, key=template.key, text=template.text)
+        return cls.model_validate(template_dict(template))
 
 
 class TemplateCreate(Body):

@@ -87,8 +87,11 @@ async def book(uow_factory: UowFactory, cmd: BookSlot) -> Result[Slot, Error]:
 async def save_candidate(
     uow: UnitOfWork, telegram_id: int, name: str, timezone: str | None, city_id: int | None
 ) -> Result[User, Error]:
-    """Create the candidate, or bring name/timezone up to date (written only when changed)."""
-    existing = await uow.users.get_by_telegram_id(telegram_id)
+    """Create the candidate, or bring name/timezone up to date (written only when changed).
+
+    Read from the database, not the cache: the caller holds the slot's row lock.
+    """
+    existing = await uow.users.load_by_telegram_id(telegram_id)
     if isinstance(existing, Success):
         return await _refresh_candidate(uow, existing.value, name, timezone)
     if not isinstance(existing.error, NotFoundError):
@@ -99,7 +102,7 @@ async def save_candidate(
     if isinstance(created, Failure) and isinstance(created.error, ConflictError):
         # Another request created the same candidate a moment ago (its insert won the unique
         # index and has committed by now): update that row instead.
-        again = await uow.users.get_by_telegram_id(telegram_id)
+        again = await uow.users.load_by_telegram_id(telegram_id)
         if isinstance(again, Failure):
             return again
         return await _refresh_candidate(uow, again.value, name, timezone)

@@ -36,30 +36,34 @@ class Writes(Existence, Protocol[E]):
     async def delete(self, id: int) -> Result[bool, Error]: ...
 
 
-class Cities(Writes[City], Protocol):
+class LockedWrites(Writes[E], Protocol[E]):
+    """CRUD plus the row-locked read a use case decides on (from the database, not the cache)."""
+
+    async def get_for_update(self, id: int) -> Result[E, Error]: ...
+
+
+class Cities(LockedWrites[City], Protocol):
     pass
 
 
-class Templates(Writes[Template], Protocol):
+class Templates(LockedWrites[Template], Protocol):
     pass
 
 
-class Recruiters(Writes[Recruiter], Protocol):
+class Recruiters(LockedWrites[Recruiter], Protocol):
     async def has_active_bookings(self, recruiter_id: int) -> Result[bool, Error]: ...
 
     async def load_cities(self, city_ids: Sequence[int]) -> Result[Sequence[City], Error]: ...
 
 
-class Slots(Writes[Slot], Protocol):
-    async def get_for_update(self, id: int) -> Result[Slot, Error]: ...
-
+class Slots(LockedWrites[Slot], Protocol):
     async def lock_many(self, ids: Sequence[int]) -> Result[Sequence[Slot], Error]: ...
 
     async def lock_for_recruiter(self, recruiter_id: int) -> Result[Sequence[int], Error]: ...
 
 
 class Users(Writes[User], Protocol):
-    async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]: ...
+    async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]: ...
 
 
 class UnitOfWork(Protocol):

@@ -25,7 +25,8 @@ from slotwise.api.deps import (
     UowFactoryDep,
 )
 from slotwise.api.errors import error_responses, unwrap
-from slotwise.api.render import json_response, rendered_response, slot_dict
+from slotwise.api.etag import etag_documented, tagged_response
+from slotwise.api.render import rendered_response, slot_dict
 from slotwise.api.schemas import (
     ApiDatetime,
     BookRequest,
@@ -47,6 +48,7 @@ router = APIRouter(
 )
 
 _TRANSITION_ERRORS = error_responses(403, 404, 409)
+_TRANSITION = {**_TRANSITION_ERRORS, **etag_documented()}
 
 
 @router.get("", response_model=Page[SlotOut], summary="List slots, ordered by start_utc, id")
@@ -67,11 +69,14 @@ async def list_slots(
 
 
 @router.get(
-    "/{slot_id}", response_model=SlotOut, summary="One slot", responses=error_responses(404)
+    "/{slot_id}",
+    response_model=SlotOut,
+    summary="One slot (with the ETag of what this role sees)",
+    responses={**error_responses(404), **etag_documented()},
 )
 async def get_slot(role: AnyRoleDep, slot_id: PathId, uow: UowDep) -> Response:
     slot = unwrap(await uow.slots.get(slot_id))
-    return json_response(slot_dict(slot, with_candidate=role is Role.ADMIN))
+    return tagged_response(slot_dict(slot, with_candidate=role is Role.ADMIN))
 
 
 def _new(body: SlotCreate) -> NewSlot:
@@ -83,10 +88,10 @@ def _new(body: SlotCreate) -> NewSlot:
     response_model=SlotOut,
     status_code=201,
     summary="Create a free slot (409 if it overlaps another of the recruiter)",
-    responses=error_responses(403, 409),
+    responses={**error_responses(403, 409), **etag_documented(201)},
 )
-async def create_slot(_: AdminDep, body: SlotCreate, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await service.create_slot(uows, _new(body))))
+async def create_slot(_: AdminDep, body: SlotCreate, uows: UowFactoryDep) -> Response:
+    return tagged_response(slot_dict(unwrap(await service.create_slot(uows, _new(body)))), 201)
 
 
 @router.post(
@@ -119,73 +124,77 @@ async def delete_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Resp
     "/{slot_id}/book",
     response_model=SlotOut,
     summary="A candidate books a free slot (free -> pending)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def book_slot(
     who: CandidateDep, slot_id: PathId, body: BookRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
     cmd = booking.BookSlot(slot_id, body.telegram_id, body.name, body.timezone)
-    return SlotOut.of(unwrap(await booking.book(uows, cmd)))
+    return tagged_response(slot_dict(unwrap(await booking.book(uows, cmd))))
 
 
 @router.post(
     "/{slot_id}/approve",
     response_model=SlotOut,
     summary="The recruiter approves (pending -> booked)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
-async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.approve(uows, booking.ApproveSlot(slot_id))))
+async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
+    return tagged_response(
+        slot_dict(unwrap(await booking.approve(uows, booking.ApproveSlot(slot_id))))
+    )
 
 
 @router.post(
     "/{slot_id}/cancel",
     response_model=SlotOut,
     summary="The recruiter withdraws the slot (-> canceled)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
-async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.cancel(uows, booking.CancelSlot(slot_id))))
+async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
+    return tagged_response(
+        slot_dict(unwrap(await booking.cancel(uows, booking.CancelSlot(slot_id))))
+    )
 
 
 @router.post(
     "/{slot_id}/confirm",
     response_model=SlotOut,
     summary="The holder confirms attendance (booked -> confirmed_by_candidate)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def confirm_slot(
     who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
     cmd = booking.ConfirmSlot(slot_id, body.telegram_id)
-    return SlotOut.of(unwrap(await booking.confirm(uows, cmd)))
+    return tagged_response(slot_dict(unwrap(await booking.confirm(uows, cmd))))
 
 
 @router.post(
     "/{slot_id}/release",
     response_model=SlotOut,
     summary="The holder gives the slot back (-> free)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def release_slot(
     who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
     cmd = booking.ReleaseSlot(slot_id, body.telegram_id)
-    return SlotOut.of(unwrap(await booking.release(uows, cmd)))
+    return tagged_response(slot_dict(unwrap(await booking.release(uows, cmd))))
 
 
 @router.post(
     "/{slot_id}/reschedule",
     response_model=SlotOut,
     summary="Move the holder to a free slot, atomically; returns the new slot",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def reschedule_slot(
     who: CandidateDep, slot_id: PathId, body: RescheduleRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
     cmd = booking.Reschedule(slot_id, body.telegram_id, body.new_slot_id)
-    return SlotOut.of(unwrap(await booking.reschedule(uows, cmd)))
+    return tagged_response(slot_dict(unwrap(await booking.reschedule(uows, cmd))))
