@@ -172,7 +172,8 @@ class FakeUnitOfWork:
         self.closed = False
         #: Ids of the slots this unit row-locked (``get_for_update``, ``lock_many``, ...).
         self.locked: list[int] = []
-        #: Every ``get_for_update`` of any repository, in order: (model, id).
+        #: Every row lock of any repository (``get_for_update``, a recruiter's slots), in
+        #: order: (model, id).
         self.locks: list[tuple[type[Base], int]] = []
         self.cities = FakeCityRepository(self)
         self.recruiters = FakeRecruiterRepository(self)
@@ -491,6 +492,7 @@ class FakeSlotRepository(FakeLockingRepository[Slot]):
     async def lock_for_recruiter(self, recruiter_id: int) -> Result[Sequence[int], Error]:
         ids = [slot.id for slot in self._where(lambda row: row["recruiter_id"] == recruiter_id)]
         self.uow.locked.extend(ids)
+        self.uow.locks.extend((Slot, ident) for ident in ids)
         return Success(ids)
 
 
