@@ -62,8 +62,6 @@ class Settings(BaseSettings):
     slotwise_bot_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     slotwise_log_level: str = "INFO"
     slotwise_log_json: bool = True
-    # Request metrics, SQL timing and pool sampling (off only to measure their cost).
-    slotwise_observability: bool = True
 
     @field_validator("slotwise_admin_tokens", "slotwise_bot_tokens", mode="before")
     @classmethod

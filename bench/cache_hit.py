@@ -1,6 +1,6 @@
 """Cache micro-benchmark (issue 5): what a hit costs, what an invalidation costs, what a hit saves.
 
-``run(...)`` returns a dict of figures (``slotwise bench`` calls it and prints the table):
+``run(...)`` returns a dict of figures (``python3 dev.py bench`` calls it and prints the table):
 
 * ``hit``: one cached call per iteration, side by side in interleaved rounds: a raw redis-py
   ``GET`` of the same bytes + msgspec decode (the floor), ``@cached`` (one Lua round trip that
@@ -326,7 +326,7 @@ async def _forget(redis_url: str, prefix: str) -> None:
         await redis.aclose()
 
 
-if __name__ == "__main__":  # python -m slotwise.bench.cache_hit redis://127.0.0.1:6379/3
+if __name__ == "__main__":  # python -m bench.cache_hit redis://127.0.0.1:6379/3
     import json
     import sys
 
