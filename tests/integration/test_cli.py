@@ -81,8 +81,10 @@ async def counts(engine: AsyncEngine) -> dict[str, int]:
 
 def test_help_lists_the_commands() -> None:
     output = run("--help")
-    for command in ("db", "seed"):
+    for command in ("db", "seed", "serve", "perf-summary"):
         assert command in output
+    # The benchmark is not part of the product: `python3 dev.py bench` (tests/unit/test_bench_cli).
+    assert runner.invoke(app, ["bench", "--help"]).exit_code != 0
     db_help = run("db", "--help")
     assert "upgrade" in db_help and "downgrade" in db_help
     assert "--demo" in run("seed", "--help")
