@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalidation
 from slotwise.cache.keys import CacheKeys, CacheTTL
-from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
+from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot
+from slotwise.persistence.orm import recruiter_cities
 from slotwise.persistence.repository.base import BaseRepository, Page
 from slotwise.queries.optimization import OptimizedQueries
 from slotwise.result import Error, Result, Success

@@ -13,9 +13,9 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from slotwise.persistence.orm import Base
 from slotwise.persistence.repository.changes import Changes, discard_changes
 from slotwise.persistence.repository.errors import DB_EXCEPTIONS, classify
 from slotwise.result import (
@@ -27,7 +27,7 @@ from slotwise.result import (
     ValidationError,
 )
 
-T = TypeVar("T", bound=DeclarativeBase)
+T = TypeVar("T", bound=Base)
 R = TypeVar("R")
 
 MAX_LIMIT = 500
