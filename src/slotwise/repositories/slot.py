@@ -93,6 +93,17 @@ class SlotRepository(BaseRepository[Slot]):
             await schedule_invalidation(self.session, targets)
         return added
 
+    async def add_many(self, entities: Sequence[Slot]) -> Result[Sequence[Slot], Error]:
+        """Many new slots in one flush; one invalidation, after commit, of the slots and of
+        the lists of every recruiter they belong to."""
+        added = await super().add_many(entities)
+        if isinstance(added, Success):
+            targets: dict[str, None] = {}
+            for slot in added.value:
+                targets.update(dict.fromkeys(CacheKeys.slot_changed(slot.id, [slot.recruiter_id])))
+            await schedule_invalidation(self.session, targets)
+        return added
+
     async def update(self, entity: Slot) -> Result[Slot, Error]:
         previous = _previous_recruiter(entity)  # before the flush clears the history
         saved = await super().update(entity)
