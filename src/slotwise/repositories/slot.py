@@ -94,14 +94,14 @@ class SlotRepository(BaseRepository[Slot]):
         return added
 
     async def add_many(self, entities: Sequence[Slot]) -> Result[Sequence[Slot], Error]:
-        """Many new slots in one flush; one invalidation, after commit, of the slots and of
-        the lists of every recruiter they belong to."""
+        """Many new slots in one flush; one invalidation, after commit, of the lists of every
+        recruiter they belong to. Not of the slots' own keys: a new id has nothing cached
+        (failures are never cached), and a bulk load would otherwise leave a version counter
+        in Redis per row."""
         added = await super().add_many(entities)
         if isinstance(added, Success):
-            targets: dict[str, None] = {}
-            for slot in added.value:
-                targets.update(dict.fromkeys(CacheKeys.slot_changed(slot.id, [slot.recruiter_id])))
-            await schedule_invalidation(self.session, targets)
+            recruiters = sorted({slot.recruiter_id for slot in added.value})
+            await schedule_invalidation(self.session, CacheKeys.slot_changed(None, recruiters))
         return added
 
     async def update(self, entity: Slot) -> Result[Slot, Error]:
