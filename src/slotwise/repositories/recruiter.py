@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalidation
 from slotwise.cache.keys import CacheTTL
-from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
+from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot
+from slotwise.persistence.orm import recruiter_cities
 from slotwise.persistence.repository.base import BaseRepository, Page
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.optimized_queries import OptimizedQueries

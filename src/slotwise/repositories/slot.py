@@ -94,6 +94,17 @@ class SlotRepository(BaseRepository[Slot]):
             await schedule_invalidation(self.session, targets)
         return added
 
+    async def add_many(self, entities: Sequence[Slot]) -> Result[Sequence[Slot], Error]:
+        """Many new slots in one flush; one invalidation, after commit, of the lists of every
+        recruiter they belong to. Not of the slots' own keys: a new id has nothing cached
+        (failures are never cached), and a bulk load would otherwise leave a version counter
+        in Redis per row."""
+        added = await super().add_many(entities)
+        if isinstance(added, Success):
+            recruiters = sorted({slot.recruiter_id for slot in added.value})
+            await schedule_invalidation(self.session, CacheKeys.slot_changed(None, recruiters))
+        return added
+
     async def update(self, entity: Slot) -> Result[Slot, Error]:
         previous = _previous_recruiter(entity)  # before the flush clears the history
         saved = await super().update(entity)
