@@ -76,7 +76,7 @@ class SlotRepository(BaseRepository[Slot]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Slot, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     @cached(
         key_builder=lambda self, id: CacheKeys.slot(id),
         ttl=CacheTTL.SHORT,
@@ -118,8 +118,6 @@ class SlotRepository(BaseRepository[Slot]):
     @invalidate_cache("slot:{arg1}", "slots:*")
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
-
-    # --- end cache -------------------------------------------------------------------------
 
     @cached(
         key_builder=lambda self, recruiter_id, after: CacheKeys.slots_free_for_recruiter(
