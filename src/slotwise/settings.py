@@ -65,8 +65,6 @@ class Settings(BaseSettings):
     slotwise_bot_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     slotwise_log_level: str = "INFO"
     slotwise_log_json: bool = True
-    # Request metrics, SQL timing and pool sampling (off only to measure their cost).
-    slotwise_observability: bool = True
     # When set, GET /metrics needs `Authorization: Bearer <it>`.
     slotwise_metrics_token: SecretStr | None = None
 

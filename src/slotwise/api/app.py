@@ -70,18 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = (
             db.build_session_factory(engine) if own_engine else db.get_session_factory()
         )
-        # --- cache: connect (owner: cache engineer) ----------------------------------------
         own_cache = await open_app_cache(settings)  # never raises: no Redis = uncached
-        # --- end cache connect ------------------------------------------------------------
-        await start_observability(app, engine)  # metrics engineer: SQL timing, pool gauges
+        await start_observability(app, engine)  # SQL timing, pool gauges
         try:
             yield
         finally:
-            await stop_observability(app)  # metrics engineer
-            # --- cache: disconnect (owner: cache engineer) ---------------------------------
+            await stop_observability(app)
             if own_cache:
                 await disconnect_cache()
-            # --- end cache disconnect ------------------------------------------------------
             await engine.dispose()
 
     app = FastAPI(
@@ -104,14 +100,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes={route: settings.slotwise_max_bulk_body_bytes for route in BULK_ROUTES},
         authenticated=lambda scope: has_known_token(tokens, scope),
     )
-    # --- observability middleware (owner: metrics engineer) -------------------------------
     # Added after install_error_handlers so it wraps the catch-all: request ids and request
     # metrics then cover 500/503 responses too.
     install_observability(app, settings)
-    # --- end observability ----------------------------------------------------------------
-    # --- query scope: per-request QueryCache and N+1 detector (owner: query engineer) -----
+    # Per-request QueryCache and N+1 detector.
     app.add_middleware(QueryScopeMiddleware)
-    # --- end query scope ------------------------------------------------------------------
     # Hot routes first: a request is matched against the routes in order.
     for module in (slots, recruiters, cities, candidates, templates, health):
         add_routes(app, module.router)

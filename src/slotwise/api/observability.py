@@ -46,8 +46,6 @@ def install_observability(app: FastAPI, settings: Settings) -> Observability:
     observability = Observability(redis_client=cache_client)
     app.state.observability = observability
     add_routes(app, metrics_routes.router)
-    if not settings.slotwise_observability:
-        return observability  # only to measure what the rest costs (slotwise.bench)
     app.add_middleware(RequestMetricsMiddleware)
     if tracing.tracing_requested():
         tracing.instrument_app(app, observability.enable_tracing())
@@ -59,7 +57,7 @@ def install_observability(app: FastAPI, settings: Settings) -> Observability:
 
 async def start_observability(app: FastAPI, engine: AsyncEngine) -> None:
     observability: Observability | None = getattr(app.state, "observability", None)
-    if observability is not None and app.state.settings.slotwise_observability:
+    if observability is not None:
         await observability.start(engine)
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy.orm import DeclarativeBase
-
+from slotwise.persistence.orm import Base
 from slotwise.persistence.repository.base import BaseRepository
 from slotwise.result import Error, Result
 
-T = TypeVar("T", bound=DeclarativeBase)
+T = TypeVar("T", bound=Base)
 
 
 class LockingReads(BaseRepository[T]):

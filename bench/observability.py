@@ -1,12 +1,13 @@
 """What the observability stack costs on a cached GET, both variants side by side in one run.
 
-Two apps from the same factory on the same database and Redis: one with everything on
+Two apps on the same database and Redis: the product's ``create_app`` with everything on
 (request id, request metrics by route template, SQL timing, cache hit/miss counters,
-Prometheus families, pool sampling), one with ``SLOTWISE_OBSERVABILITY=false`` and the
-metrics collector switched off while it serves. Requests go through the ASGI interface
-in-process (httpx), so the figure leaves out the network and uvicorn: the overhead is
-measured against the app's own work only, which makes it an upper bound of what a client
-sees. Rounds alternate the variants (``slotwise.bench.stats.interleaved``).
+Prometheus families, pool sampling), and the same composition without that stack
+(``bench.apps.app_without_observability``) with the metrics collector switched off while it
+serves. Requests go through the ASGI interface in-process (httpx), so the figure leaves out
+the network and uvicorn: the overhead is measured against the app's own work only, which
+makes it an upper bound of what a client sees. Rounds alternate the variants
+(``bench.stats.interleaved``).
 """
 
 from __future__ import annotations
@@ -22,19 +23,18 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bench.apps import app_without_observability
+from bench.stats import compare, interleaved, ratio
 from slotwise.api.app import create_app
 from slotwise.api.middleware.metrics import RequestMetricsMiddleware
 from slotwise.api.observability import REQUEST_ID_HEADER, valid_request_id
-from slotwise.bench.stats import compare, interleaved, ratio
 from slotwise.observability.metrics import get_metrics
 from slotwise.settings import Settings
 
 TARGET_OVERHEAD_PERCENT = 5.0
 
 
-def _settings(
-    database_url: str, redis_url: str | None, prefix: str, token: str, on: bool
-) -> Settings:
+def _settings(database_url: str, redis_url: str | None, prefix: str, token: str) -> Settings:
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -43,7 +43,6 @@ def _settings(
         slotwise_admin_tokens=token,  # a comma-separated string, split by the validator
         slotwise_bot_tokens=[],
         slotwise_log_level="WARNING",
-        slotwise_observability=on,
     )
 
 
@@ -120,12 +119,11 @@ async def run(
     path = f"/api/recruiters/{recruiter_id}"
     metrics = get_metrics()
     was_enabled = metrics.enabled
+    settings = _settings(database_url, redis_url, prefix, token)
     async with AsyncExitStack() as stack:
         clients = {
-            name: await _client(
-                stack, create_app(_settings(database_url, redis_url, prefix, token, on))
-            )
-            for name, on in (("observability_on", True), ("observability_off", False))
+            "observability_on": await _client(stack, create_app(settings)),
+            "observability_off": await _client(stack, app_without_observability(settings)),
         }
 
         def variant(name: str) -> Callable[[], Any]:

@@ -5,7 +5,7 @@ Protocol: one JSON job per line on stdin, one JSON result per line on stdout. Jo
 * ``{"kind": "http", "host", "port", "paths": [...], "headers": {...}, "concurrency": c,
   "duration": s | "count": n}``: GETs over ``c`` keep-alive connections, the paths in turn;
   returns requests, errors, status counts, elapsed seconds, rps and every latency (ms).
-* ``{"kind": "zipf", ...}``: scenario 4's workload (see ``slotwise.bench.zipf``).
+* ``{"kind": "zipf", ...}``: scenario 4's workload (see ``bench.zipf``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from slotwise.bench.httpclient import Connection
+from bench.httpclient import Connection
 
 
 async def http_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +74,7 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
     if job["kind"] == "http":
         return await http_job(job)
     if job["kind"] == "zipf":
-        from slotwise.bench.zipf import ZipfWorkload
+        from bench.zipf import ZipfWorkload
 
         return await ZipfWorkload(job).run()
     raise ValueError(f"unknown job kind {job['kind']!r}")

@@ -12,111 +12,19 @@ import os
 import secrets
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.bench import environment, modes
-from slotwise.bench.environment import BenchDatabase, BenchRedis
-from slotwise.bench.processes import LoadGenerator, ServerProcess, api_server, ceiling_server
-from slotwise.bench.seed import Dataset, prepare
+from bench import environment, report
+from bench.context import BenchContext, BenchOptions, ScenarioSpec, Skip, Tick
+from bench.seed import prepare
 from slotwise.persistence import db
 from slotwise.settings import get_settings, reset_settings
-
-Tick = Callable[[], None]
-
-
-class Skip(Exception):
-    """A scenario cannot run here (the reason is the message); not a failure."""
-
-
-@dataclass
-class BenchOptions:
-    quick: bool = False
-    database_url: str | None = None
-    redis_url: str | None = None
-    no_redis: bool = False  # run uncached only, even if a Redis answers on 127.0.0.1
-    out: Path = Path("bench-results")
-    only: frozenset[str] | None = None  # scenario keys to run (tests); None = all
-    mode: modes.Mode | None = None  # overrides quick/full (tests)
-
-    @property
-    def chosen_mode(self) -> modes.Mode:
-        return self.mode or (modes.QUICK if self.quick else modes.FULL)
-
-
-@dataclass
-class BenchContext:
-    """What every scenario may use; servers and the load generator start on first use."""
-
-    options: BenchOptions
-    mode: modes.Mode
-    engine: AsyncEngine
-    dataset: Dataset
-    database: BenchDatabase
-    redis: BenchRedis
-    token: str
-    stack: AsyncExitStack
-    out: Path
-    servers: dict[str, ServerProcess] = field(default_factory=dict)
-    rss_at_start: dict[str, int] = field(default_factory=dict)
-    _loadgen: LoadGenerator | None = None
-
-    def server_env(self, *, cache: bool) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-        env.update(
-            DATABASE_URL=self.database.url,
-            CACHE_ENABLED="true" if cache and self.redis.url else "false",
-            CACHE_KEY_PREFIX=self.redis.prefix,
-            SLOTWISE_ADMIN_TOKENS=self.token,
-            SLOTWISE_BOT_TOKENS=f"{self.token}-bot",
-            SLOTWISE_LOG_LEVEL="WARNING",
-        )
-        if self.redis.url:
-            env["REDIS_URL"] = self.redis.url
-        else:
-            env.pop("REDIS_URL", None)
-        return env
-
-    async def server(self, name: str) -> ServerProcess:
-        """``cache_on``, ``cache_on_2``, ``cache_off`` or ``ceiling``, started once."""
-        if name in self.servers:
-            return self.servers[name]
-        if name.startswith("cache_on") and not self.redis.url:
-            raise Skip("no Redis reachable: the cached variants need one")
-        logs = self.out / "logs"
-        if name == "ceiling":
-            server = ceiling_server(self.server_env(cache=False), logs)
-        else:
-            server = api_server(name, self.server_env(cache=name.startswith("cache_on")), logs)
-        self.stack.callback(server.stop)
-        await server.start()
-        self.servers[name] = server
-        self.rss_at_start[name] = server.rss_bytes()
-        return server
-
-    async def loadgen(self) -> LoadGenerator:
-        if self._loadgen is None:
-            self._loadgen = await self.stack.enter_async_context(LoadGenerator())
-        return self._loadgen
-
-
-Scenario = Callable[[BenchContext, Tick], Awaitable[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class ScenarioSpec:
-    key: str
-    title: str
-    run: Scenario
-    steps: Callable[[modes.Mode], int]
 
 
 @contextmanager
@@ -147,16 +55,11 @@ def _ticker(progress: Progress, task: TaskID) -> Tick:
     return tick
 
 
-def all_scenarios() -> list[ScenarioSpec]:
-    from slotwise.bench import scenarios
-
-    return scenarios.SCENARIOS
-
-
-async def run_bench(options: BenchOptions, console: Console | None = None) -> dict[str, Any]:
-    """Run the benchmark; returns everything ``results.json`` holds (and writes the outputs)."""
-    from slotwise.bench import report
-
+async def run_bench(
+    options: BenchOptions, scenarios: Sequence[ScenarioSpec], console: Console | None = None
+) -> dict[str, Any]:
+    """Run ``scenarios`` (those ``options.only`` names, in their order); returns everything
+    ``results.json`` holds (and writes the outputs)."""
     console = console or Console()
     mode = options.chosen_mode
     out = options.out.resolve()
@@ -177,7 +80,7 @@ async def run_bench(options: BenchOptions, console: Console | None = None) -> di
         "CACHE_KEY_PREFIX": redis.prefix,
     }
     console.print(
-        f"[bold]slotwise bench[/bold] ({mode.name}): database {db.make_url_safe(database.url)}"
+        f"[bold]slotwise benchmark[/bold] ({mode.name}): database {db.make_url_safe(database.url)}"
         f"{' (created for this run)' if database.created else ''}, "
         f"Redis {redis.url or 'none'} (keys under {redis.prefix!r})"
     )
@@ -196,7 +99,7 @@ async def run_bench(options: BenchOptions, console: Console | None = None) -> di
                         options, mode, engine, dataset, database, redis,
                         token=f"bench-{secrets.token_hex(12)}", stack=stack, out=out,
                     )  # fmt: skip
-                    await _run_scenarios(ctx, console, results, status)
+                    await _run_scenarios(ctx, scenarios, console, results, status)
             finally:
                 db.set_engine(previous)
                 await engine.dispose()
@@ -226,9 +129,13 @@ async def run_bench(options: BenchOptions, console: Console | None = None) -> di
 
 
 async def _run_scenarios(
-    ctx: BenchContext, console: Console, results: dict[str, Any], status: dict[str, str]
+    ctx: BenchContext,
+    scenarios: Sequence[ScenarioSpec],
+    console: Console,
+    results: dict[str, Any],
+    status: dict[str, str],
 ) -> None:
-    chosen = [s for s in all_scenarios() if ctx.options.only is None or s.key in ctx.options.only]
+    chosen = [s for s in scenarios if ctx.options.only is None or s.key in ctx.options.only]
     columns = (
         TextColumn("{task.description:<46}"),
         BarColumn(),
@@ -255,4 +162,4 @@ async def _run_scenarios(
             progress.update(task, completed=progress.tasks[task].total)
 
 
-__all__ = ["BenchContext", "BenchOptions", "Skip", "run_bench"]
+__all__ = ["run_bench"]

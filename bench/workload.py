@@ -1,6 +1,6 @@
 """Scenario 4: a Zipf read workload with 5% writes through two API worker processes.
 
-The load generator does the work and the counting (``slotwise.bench.zipf``: stale reads
+The load generator does the work and the counting (``bench.zipf``: stale reads
 checked against the committed state, hit rate from the servers' counters after priming);
 this module describes the job and summarises what comes back.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slotwise.bench.processes import LoadGenerator, ServerProcess
-from slotwise.bench.stats import Summary
+from bench.processes import LoadGenerator, ServerProcess
+from bench.stats import Summary
 
 
 async def run(

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.bench import cache_control
-from slotwise.bench.stats import compare, interleaved
+from bench import cache_control
+from bench.stats import compare, interleaved
 from slotwise.persistence import db
 from slotwise.repositories import RecruiterRepository, SlotRepository, UnitOfWork
 from slotwise.result import Success

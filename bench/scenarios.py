@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slotwise.bench import cache_control, cache_hit, environment, fetch, http, queries, workload
-from slotwise.bench import observability as observability_bench
-from slotwise.bench.runner import BenchContext, ScenarioSpec, Skip, Tick
+from bench import cache_control, cache_hit, environment, fetch, http, queries, workload
+from bench import observability as observability_bench
+from bench.context import BenchContext, ScenarioSpec, Skip, Tick
 from slotwise.persistence import db
 
 
@@ -79,7 +79,7 @@ async def hit_cost(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
             prefix=ctx.redis.prefix,
         )
     tick()
-    result["source"] = "slotwise.bench.cache_hit.run"
+    result["source"] = "bench.cache_hit.run"
     return result
 
 
@@ -153,7 +153,7 @@ async def observability(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
         quick=_quick(ctx),
         tick=tick,
     )
-    result["source"] = "slotwise.bench.observability.run"
+    result["source"] = "bench.observability.run"
     return result
 
 

@@ -2,7 +2,7 @@
 
 Not a production route: it shows what one uvicorn worker can do with no database, no cache
 and no middleware, so the cached endpoints can be read as a fraction of it. Run with
-``uvicorn slotwise.bench.ceiling:app``.
+``uvicorn bench.ceiling:app``.
 """
 
 from __future__ import annotations

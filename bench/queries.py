@@ -1,4 +1,4 @@
-"""Benchmark of the query optimizations (issue 6), called by ``slotwise bench`` (scenario 2).
+"""Benchmark of the query optimizations (issue 6): scenario 2 of ``python3 dev.py bench``.
 
 Two comparisons, each run side by side in interleaved rounds in one process:
 
@@ -12,7 +12,7 @@ Two comparisons, each run side by side in interleaved rounds in one process:
 Every variant opens its own session, so nothing is served from a previous variant's identity
 map. Returns plain dicts (``stats.compare`` shape plus ``statements``).
 
-Standalone: ``python -m slotwise.bench.queries`` measures the database of DATABASE_URL
+Standalone: ``python -m bench.queries`` measures the database of DATABASE_URL
 (it must hold data, e.g. after ``slotwise seed --demo``) and prints the figures as JSON.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from slotwise.bench.stats import compare, interleaved
+from bench.stats import compare, interleaved
 from slotwise.domain.models import City, Recruiter, Slot
 from slotwise.persistence import db
 from slotwise.queries.counter import install_query_recorder, query_scope
@@ -159,7 +159,7 @@ async def run(
     quick: bool = False,
     tick: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Scenario 2 for ``slotwise bench``: the list comparison at the top level (the report's
+    """Scenario 2 for ``python3 dev.py bench``: the list comparison at the top level (the report's
     shape), the BatchLoader comparison under ``batch_loader``."""
     install_query_recorder(engine)
     result = await _measure(
@@ -181,7 +181,7 @@ async def run(
     )
     batch["ids"] = len(ids)
     result["batch_loader"] = batch
-    result["source"] = "slotwise.bench.queries (per-row N+1 vs eager loading vs BatchLoader)"
+    result["source"] = "bench.queries (per-row N+1 vs eager loading vs BatchLoader)"
     return result
 
 

@@ -275,7 +275,7 @@ def rows_memory(r: dict[str, Any]) -> list[Row]:
 
 
 def rows_hit_cost(r: dict[str, Any]) -> list[Row]:
-    """Scenario 6 (``slotwise.bench.cache_hit``): hit cost, O(1) invalidation, DB vs hit."""
+    """Scenario 6 (``bench.cache_hit``): hit cost, O(1) invalidation, DB vs hit."""
     rows: list[Row] = []
     hit = r.get("hit", {})
     for shape, label in (("scalar", "a small value"), ("entity", "an ORM recruiter + cities")):
@@ -378,7 +378,7 @@ def render_markdown(document: dict[str, Any]) -> str:
     scenarios = document["scenarios"]
     data = meta.get("dataset", {})
     lines = [
-        f"### slotwise bench ({meta['mode']} mode)",
+        f"### slotwise benchmark ({meta['mode']} mode)",
         "",
         f"Machine: {machine_line(meta)}.  ",
         f"Data: {data.get('recruiters')} active recruiters, {data.get('slots')} slots. "
@@ -453,6 +453,6 @@ def write_all(document: dict[str, Any], out: Path) -> None:
     )
     (out / "samples.json").write_bytes(orjson.dumps(_samples(document["scenarios"]), default=str))
     (out / "results.md").write_text(render_markdown(document), encoding="utf-8")
-    from slotwise.bench import charts
+    from bench import charts
 
     charts.write_charts(document, out)

@@ -18,17 +18,28 @@ from typing import Any, Self
 import orjson
 import psutil
 
-from slotwise.bench.environment import free_port
-from slotwise.bench.httpclient import Connection
+from bench.environment import free_port
+from bench.httpclient import Connection
+
+#: The folder holding the ``bench`` package: the working folder of the subprocesses that run
+#: its modules (``python -m`` imports from there), wherever the benchmark was started.
+BENCH_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ServerProcess:
     """One HTTP server subprocess on 127.0.0.1 and a free port."""
 
     def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], ready_path: str, log_dir: Path
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        ready_path: str,
+        log_dir: Path,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
+        self.cwd = cwd
         self.port = free_port()
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.env = env
@@ -47,6 +58,7 @@ class ServerProcess:
             return subprocess.Popen(  # noqa: S603
                 self.argv,
                 env=self.env,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -108,14 +120,14 @@ def api_server(name: str, env: dict[str, str], log_dir: Path, workers: int = 1) 
 
 def ceiling_server(env: dict[str, str], log_dir: Path) -> ServerProcess:
     argv = [
-        sys.executable, "-m", "uvicorn", "slotwise.bench.ceiling:app",
+        sys.executable, "-m", "uvicorn", "bench.ceiling:app",
         "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    return ServerProcess("ceiling", argv, env, "/api/constant", log_dir)
+    return ServerProcess("ceiling", argv, env, "/api/constant", log_dir, cwd=BENCH_ROOT)
 
 
 class LoadGenerator:
-    """The load-generator subprocess (``slotwise.bench.loadgen``), one job at a time."""
+    """The load-generator subprocess (``bench.loadgen``), one job at a time."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.env = env
@@ -123,9 +135,9 @@ class LoadGenerator:
 
     async def __aenter__(self) -> Self:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "slotwise.bench.loadgen",
+            sys.executable, "-m", "bench.loadgen",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env=self.env, limit=256 * 2**20,
+            env=self.env, cwd=BENCH_ROOT, limit=256 * 2**20,
         )  # fmt: skip
         return self
 

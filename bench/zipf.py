@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from slotwise.bench.httpclient import Connection, Response
+from bench.httpclient import Connection, Response
 
 CANDIDATE_BASE = 990_000_000
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slotwise.bench.processes import LoadGenerator, ServerProcess
-from slotwise.bench.stats import Summary, compare, ratio
+from bench.processes import LoadGenerator, ServerProcess
+from bench.stats import Summary, compare, ratio
 
 
 def _job(server: ServerProcess, paths: list[str], token: str, **extra: Any) -> dict[str, Any]:
@@ -123,7 +123,7 @@ async def throughput(
         "paths": {
             "slots": "/api/slots?recruiter_id={id}&status=free&limit=100",
             "recruiter": "/api/recruiters/{id}",
-            "ceiling": "/api/constant (slotwise.bench.ceiling)",
+            "ceiling": "/api/constant (bench.ceiling)",
         },
         "variants": variants_out,
         "ratios": {
