@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.cache.client import CacheClient
+from slotwise.domain.audit import Actor, ActorRole
 from slotwise.repositories import UnitOfWork
 from slotwise.services import booking, cities, recruiters, slots, templates
 from tests.unit.outcomes import value_of
@@ -25,6 +26,9 @@ T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 CANDIDATE = 7001
 #: What the cache client does that reaches Redis (the public surface the decorators use).
 REDIS_CALLS = ("lookup", "store", "invalidate", "get", "set", "delete", "exists")
+
+ADMIN_ACTOR = Actor(ActorRole.ADMIN)
+BOT_ACTOR = Actor(ActorRole.BOT)
 
 
 class LockWatch:
@@ -94,17 +98,23 @@ async def test_no_write_use_case_calls_the_cache_inside_its_transaction(
     new = [slots.NewSlot(anna.id, T0 + n * hour) for n in (6, 0, 2, 4)]
     made = value_of(await slots.create_slots(uows, slots.CreateSlots(tuple(new))))
     first, second, third, fourth = (s.id for s in made)
-    value_of(await booking.book(uows, booking.BookSlot(first, CANDIDATE, "Ivan")))
+    value_of(await booking.book(uows, booking.BookSlot(first, CANDIDATE, "Ivan", actor=BOT_ACTOR)))
     await _warm(watch, anna.id, berlin.id, [first, second, third])
     looked_up = watch.outside
 
-    value_of(await booking.approve(uows, booking.ApproveSlot(first)))
-    value_of(await booking.confirm(uows, booking.ConfirmSlot(first, CANDIDATE)))
-    value_of(await booking.reschedule(uows, booking.Reschedule(first, CANDIDATE, second)))
-    value_of(await booking.release(uows, booking.ReleaseSlot(second, CANDIDATE)))
+    value_of(await booking.approve(uows, booking.ApproveSlot(first, actor=ADMIN_ACTOR)))
+    value_of(await booking.confirm(uows, booking.ConfirmSlot(first, CANDIDATE, actor=BOT_ACTOR)))
+    value_of(
+        await booking.reschedule(
+            uows, booking.Reschedule(first, CANDIDATE, second, actor=BOT_ACTOR)
+        )
+    )
+    value_of(await booking.release(uows, booking.ReleaseSlot(second, CANDIDATE, actor=BOT_ACTOR)))
     # The candidate exists (and is cached): booking again reads them under the slot's lock.
-    value_of(await booking.book(uows, booking.BookSlot(third, CANDIDATE, "Ivan P.")))
-    value_of(await booking.cancel(uows, booking.CancelSlot(third)))
+    value_of(
+        await booking.book(uows, booking.BookSlot(third, CANDIDATE, "Ivan P.", actor=BOT_ACTOR))
+    )
+    value_of(await booking.cancel(uows, booking.CancelSlot(third, actor=ADMIN_ACTOR)))
     value_of(await slots.delete_slot(uows, slots.DeleteSlot(fourth)))
     value_of(
         await recruiters.update_recruiter(

@@ -21,12 +21,13 @@ the messages ``slotwise.persistence.repository.errors.classify`` gives their dat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import inspect as sa_inspect
 
+from slotwise.domain.audit import SlotEvent
 from slotwise.domain.models import (
     ACTIVE_STATUSES,
     City,
@@ -53,7 +54,7 @@ E = TypeVar("E", bound=Entity)
 Row = dict[str, Any]
 #: Recruiter rows carry their cities' ids under this key (the association table, folded in).
 CITY_IDS = "city_ids"
-MODELS: tuple[type[Entity], ...] = (City, Recruiter, Slot, Template, User)
+MODELS: tuple[type[Entity], ...] = (City, Recruiter, Slot, Template, User, SlotEvent)
 
 
 def columns(model: type[Entity]) -> list[str]:
@@ -130,6 +131,10 @@ class FakeDatabase:
         assert row is not None, f"{model.__name__} {ident} is not in the database"
         return build(model, row, self.tables)
 
+    def events(self) -> list[SlotEvent]:
+        """The committed audit trail, oldest first."""
+        return [self.load(SlotEvent, ident) for ident in sorted(self.tables[SlotEvent])]
+
     def count(self, model: type[Entity]) -> int:
         return len(self.tables[model])
 
@@ -180,6 +185,7 @@ class FakeUnitOfWork:
         self.slots = FakeSlotRepository(self)
         self.templates = FakeTemplateRepository(self)
         self.users = FakeUserRepository(self)
+        self.slot_events = FakeSlotEventRepository(self)
 
     @property
     def committed(self) -> bool:
@@ -523,3 +529,18 @@ class FakeUserRepository(FakeRepository[User]):
         if not found:
             return Failure(NotFoundError(self.entity_type, telegram_id))
         return Success(found[0])
+
+
+class FakeSlotEventRepository:
+    """The append-only audit trail (``SlotEventRepository``): ``add`` only. An event is part
+    of its transaction's writes (dropped on rollback) and publishes nothing after commit, as
+    the real one invalidates no cache."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def add(self, entity: SlotEvent) -> Result[SlotEvent, Error]:
+        entity.id = self.uow.db.next_id(SlotEvent)
+        entity.at = datetime.now(UTC)  # the column default in production
+        self.uow.writes[SlotEvent][entity.id] = to_row(entity)
+        return Success(entity)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from slotwise.api.render import city_dict, recruiter_dict, slot_dict, template_dict
+from slotwise.domain.audit import ActorRole, SlotEvent
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, is_valid_timezone
 
 INT64_MAX = 2**63 - 1
@@ -269,6 +270,36 @@ class CandidateRequest(Body):
 class RescheduleRequest(Body):
     telegram_id: TelegramId
     new_slot_id: Id
+
+
+class SlotEventOut(BaseModel):
+    """One booking transition of a slot's audit trail."""
+
+    id: int
+    slot_id: int
+    action: str = Field(description="book, approve, confirm, release, cancel or reschedule")
+    from_status: SlotStatus
+    to_status: SlotStatus
+    actor_role: ActorRole = Field(description="the role of the token that made the change")
+    candidate_telegram_id: int | None = Field(
+        description="the candidate the change is about (who booked, or who held the slot)"
+    )
+    related_slot_id: int | None = Field(description="reschedule: the other slot of the move")
+    at: datetime
+
+    @classmethod
+    def of(cls, event: SlotEvent) -> SlotEventOut:
+        return cls(
+            id=event.id,
+            slot_id=event.slot_id,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            actor_role=event.actor_role,
+            candidate_telegram_id=event.candidate_telegram_id,
+            related_slot_id=event.related_slot_id,
+            at=event.at,
+        )
 
 
 # --- templates --------------------------------------------------------------------------------

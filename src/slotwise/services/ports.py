@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from slotwise.domain.audit import SlotEvent
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
 from slotwise.result import Error, Result
 
@@ -62,6 +63,12 @@ class Slots(LockedWrites[Slot], Protocol):
     async def lock_for_recruiter(self, recruiter_id: int) -> Result[Sequence[int], Error]: ...
 
 
+class SlotEvents(Protocol):
+    """The audit trail: append-only."""
+
+    async def add(self, entity: SlotEvent) -> Result[SlotEvent, Error]: ...
+
+
 class Users(Writes[User], Protocol):
     async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]: ...
 
@@ -83,6 +90,9 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> Users: ...
+
+    @property
+    def slot_events(self) -> SlotEvents: ...
 
     async def __aenter__(self) -> Self: ...
 

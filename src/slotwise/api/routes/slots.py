@@ -1,4 +1,4 @@
-"""/api/slots: list and get (any role), create and delete (admin), and the booking
+"""/api/slots: list and get (any role), create, delete and the history (admin), and the booking
 transitions (book / confirm / release / reschedule: bot or admin; approve / cancel: admin).
 
 A bot token sees no candidate data in lists and single slots, and acts only for the Telegram
@@ -24,7 +24,7 @@ from slotwise.api.deps import (
     UowDep,
     UowFactoryDep,
 )
-from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.errors import error_responses, from_error, unwrap
 from slotwise.api.etag import etag_documented, tagged_response
 from slotwise.api.render import rendered_response, slot_dict
 from slotwise.api.schemas import (
@@ -35,10 +35,12 @@ from slotwise.api.schemas import (
     RescheduleRequest,
     SlotBulkCreate,
     SlotCreate,
+    SlotEventOut,
     SlotOut,
 )
 from slotwise.domain.models import SlotStatus
 from slotwise.repositories import SlotFilters
+from slotwise.result import NotFoundError
 from slotwise.services import booking
 from slotwise.services import slots as service
 from slotwise.services.slots import CreateSlots, DeleteSlot, NewSlot
@@ -77,6 +79,22 @@ async def list_slots(
 async def get_slot(role: AnyRoleDep, slot_id: PathId, uow: UowDep) -> Response:
     slot = unwrap(await uow.slots.get(slot_id))
     return tagged_response(slot_dict(slot, with_candidate=role is Role.ADMIN))
+
+
+@router.get(
+    "/{slot_id}/history",
+    response_model=Page[SlotEventOut],
+    summary="The slot's booking transitions, oldest first (admin): who, what, when",
+    responses=error_responses(403, 404),
+)
+async def slot_history(
+    _: AdminDep, slot_id: PathId, uow: UowDep, limit: Limit = 100, offset: Offset = 0
+) -> Page[SlotEventOut]:
+    if not unwrap(await uow.slots.exists(slot_id)):
+        raise from_error(NotFoundError("Slot", slot_id))
+    page = unwrap(await uow.slot_events.list_for_slot(slot_id, limit, offset))
+    items = [SlotEventOut.of(event) for event in page.items]
+    return Page(items=items, total=page.total, limit=limit, offset=offset)
 
 
 def _new(body: SlotCreate) -> NewSlot:
@@ -130,7 +148,9 @@ async def book_slot(
     who: CandidateDep, slot_id: PathId, body: BookRequest, uows: UowFactoryDep
 ) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.BookSlot(slot_id, body.telegram_id, body.name, body.timezone)
+    cmd = booking.BookSlot(
+        slot_id, body.telegram_id, body.name, body.timezone, actor=who.role.actor
+    )
     return tagged_response(slot_dict(unwrap(await booking.book(uows, cmd))))
 
 
@@ -140,9 +160,11 @@ async def book_slot(
     summary="The recruiter approves (pending -> booked)",
     responses=_TRANSITION,
 )
-async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
+async def approve_slot(role: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
     return tagged_response(
-        slot_dict(unwrap(await booking.approve(uows, booking.ApproveSlot(slot_id))))
+        slot_dict(
+            unwrap(await booking.approve(uows, booking.ApproveSlot(slot_id, actor=role.actor)))
+        )
     )
 
 
@@ -152,9 +174,9 @@ async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Res
     summary="The recruiter withdraws the slot (-> canceled)",
     responses=_TRANSITION,
 )
-async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
+async def cancel_slot(role: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
     return tagged_response(
-        slot_dict(unwrap(await booking.cancel(uows, booking.CancelSlot(slot_id))))
+        slot_dict(unwrap(await booking.cancel(uows, booking.CancelSlot(slot_id, actor=role.actor))))
     )
 
 
@@ -168,7 +190,7 @@ async def confirm_slot(
     who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
 ) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.ConfirmSlot(slot_id, body.telegram_id)
+    cmd = booking.ConfirmSlot(slot_id, body.telegram_id, actor=who.role.actor)
     return tagged_response(slot_dict(unwrap(await booking.confirm(uows, cmd))))
 
 
@@ -182,7 +204,7 @@ async def release_slot(
     who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
 ) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.ReleaseSlot(slot_id, body.telegram_id)
+    cmd = booking.ReleaseSlot(slot_id, body.telegram_id, actor=who.role.actor)
     return tagged_response(slot_dict(unwrap(await booking.release(uows, cmd))))
 
 
@@ -196,5 +218,5 @@ async def reschedule_slot(
     who: CandidateDep, slot_id: PathId, body: RescheduleRequest, uows: UowFactoryDep
 ) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.Reschedule(slot_id, body.telegram_id, body.new_slot_id)
+    cmd = booking.Reschedule(slot_id, body.telegram_id, body.new_slot_id, actor=who.role.actor)
     return tagged_response(slot_dict(unwrap(await booking.reschedule(uows, cmd))))
