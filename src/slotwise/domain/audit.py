@@ -23,11 +23,10 @@ __all__ = ["Actor", "ActorRole", "SlotEvent"]
 
 
 class ActorRole(enum.StrEnum):
-    """Who may act: the role of the caller's token (``system``: code such as the demo seed)."""
+    """Who may act: the role of the caller's token."""
 
     ADMIN = "admin"
     BOT = "bot"
-    SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)
