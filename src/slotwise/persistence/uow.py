@@ -11,6 +11,11 @@ row that is about to change; on rollback they are dropped.
 
 This class owns the transaction only; which repositories share its session is the business of
 a subclass (``slotwise.repositories.UnitOfWork``), so this module imports no repository.
+
+A write unit of work (not ``read_only``) on PostgreSQL starts its transaction with
+``SET LOCAL lock_timeout`` (``SLOTWISE_LOCK_TIMEOUT_MS``, 2 s by default): a row lock held by
+another request longer than that ends the wait with SQLSTATE 55P03, a ConflictError ("retry"),
+instead of a request that hangs until the driver's command timeout.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
 from slotwise.persistence import db
 from slotwise.persistence.repository.errors import DB_EXCEPTIONS, classify
 from slotwise.result import Error, Failure, Result, Success
+from slotwise.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -146,3 +154,24 @@ def current_uow(session: AsyncSession) -> BaseUnitOfWork | None:
     """The unit of work that owns ``session``, if any."""
     uow = session.info.get(UOW_KEY)
     return uow if isinstance(uow, BaseUnitOfWork) else None
+
+
+def lock_timeout_ms(connection: Connection) -> int:
+    """The engine's lock timeout (set by ``db.build_engine``), else the settings' one."""
+    configured = connection.get_execution_options().get(db.LOCK_TIMEOUT_MS)
+    return int(configured if configured is not None else get_settings().slotwise_lock_timeout_ms)
+
+
+@event.listens_for(Session, "after_begin")
+def _bound_lock_waits(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    """The first statement of a write unit of work's transaction on PostgreSQL: its lock
+    waits end after ``lock_timeout`` (SQLite serialises writers at BEGIN IMMEDIATE instead,
+    bounded by its busy timeout). Sessions outside a unit of work and readers are left alone."""
+    uow = session.info.get(UOW_KEY)
+    if not isinstance(uow, BaseUnitOfWork) or uow.read_only:
+        return
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_timeout_ms(connection)}")
