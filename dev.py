@@ -4,7 +4,7 @@
     python3 dev.py serve   # venv + locked deps, migrate, seed demo data, run the API on SQLite
     python3 dev.py test    # venv + locked deps, run the test suite
     python3 dev.py check   # ruff + mypy
-    python3 dev.py bench   # the benchmark suite (pass --quick for the short run)
+    python3 dev.py bench   # the benchmark (python -m bench; --quick for the short run, --help)
 
 Why a script and not make: it must work where only Python is installed. It installs from
 requirements.lock (hashes pinned), so every machine gets the same versions.
@@ -72,10 +72,15 @@ def main(argv: list[str]) -> int:
             return 1
         return code
     if command == "check":
-        return run("ruff", "check", "src", "tests") or run("ruff", "format", "--check", "src",
-                                                           "tests") or run("mypy")
+        paths = ("src", "tests", "bench")
+        return (
+            run("ruff", "check", *paths)
+            or run("ruff", "format", "--check", *paths)
+            or run("mypy")
+        )
     if command == "bench":
-        return run("slotwise", "bench", *rest)
+        # The benchmark is not part of the installed package: ``-m`` imports it from ROOT.
+        return run("python", "-m", "bench", *rest)
     if command == "shell":
         return run(*rest)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)

@@ -40,7 +40,7 @@ os.environ["SLOTWISE_BOT_TOKENS"] = "test-bot-token"
 
 from slotwise.persistence import db  # noqa: E402  (after the environment is set)
 from slotwise.persistence.migrate import upgrade  # noqa: E402
-from slotwise.persistence.uow import UnitOfWork  # noqa: E402
+from slotwise.repositories import UnitOfWork  # noqa: E402
 from slotwise.settings import get_settings, reset_settings  # noqa: E402
 from tests.plugins.cache import cache, reset_app_cache, use_test_redis  # noqa: E402, F401
 from tests.plugins.queries import assert_max_queries, count_queries  # noqa: E402, F401
@@ -49,7 +49,15 @@ use_test_redis()  # fakeredis unless SLOTWISE_TEST_REDIS_URL is set (never a loc
 
 reset_settings()
 
-TABLES = ("slots", "recruiter_cities", "templates", "users", "cities", "recruiters")
+TABLES = (
+    "slot_events",
+    "slots",
+    "recruiter_cities",
+    "templates",
+    "users",
+    "cities",
+    "recruiters",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -19,7 +18,8 @@ from slotwise.persistence.migrate import upgrade as run_upgrade
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="slotwise: interview-slot booking backend (API server, database, demo data, tools).",
+    help="slotwise: interview-slot booking backend (API server, database, demo data, "
+    "perf-summary). The benchmark is `python3 dev.py bench`.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -67,26 +67,29 @@ def seed(
     """Load data into DATABASE_URL (idempotent: a second run adds nothing)."""
     if not demo:
         raise typer.BadParameter("nothing to seed: pass --demo", param_hint="--demo")
-    from slotwise.services.demo import seed_demo
+    from slotwise.cache.client import disconnect_cache, open_app_cache
+    from slotwise.demo.seed import SeedFailed, SeedReport, seed_demo
+
+    async def seed_with_cache(advance: Callable[[int], None]) -> SeedReport:
+        # Connected like the server's, so the seed's writes invalidate what a server cached.
+        opened = await open_app_cache()
+        try:
+            return await seed_demo(recruiters=recruiters, days=days, progress=advance)
+        finally:
+            if opened:
+                await disconnect_cache()
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("seeding demo data", total=recruiters)
-        report = _run(
-            lambda: seed_demo(
-                recruiters=recruiters,
-                days=days,
-                progress=lambda n: progress.advance(task, n),
-            )
-        )
+        try:
+            report = _run(lambda: seed_with_cache(lambda n: progress.advance(task, n)))
+        except SeedFailed as exc:
+            console.print(f"[red]demo data refused, nothing stored:[/red] {exc}")
+            raise typer.Exit(1) from exc
     console.print(
         f"demo data: +{report.cities} cities, +{report.recruiters} recruiters, "
         f"+{report.slots} slots, +{report.templates} templates"
     )
-    if report.cities or report.recruiters or report.slots or report.templates:
-        from slotwise.cache.client import clear_cache_from_settings
-
-        # The seed writes past the repositories: drop what a running server cached (O(1)).
-        _run(clear_cache_from_settings)
 
 
 def _logs_info(level_name: str) -> bool:
@@ -133,75 +136,6 @@ def serve(
         # The access line is an INFO record: don't even build it when INFO is filtered out.
         access_log=_logs_info(settings.slotwise_log_level),
     )
-
-
-# --- bench (owner: benchmark engineer) --------------------------------------------------------
-@app.command()
-def bench(
-    quick: Annotated[
-        bool, typer.Option("--quick", help="Short smoke run (< 3 min on 2 cores).")
-    ] = False,
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="SLOTWISE_BENCH_DATABASE_URL",
-            help="An EMPTY database to use (default: a fresh PostgreSQL database on "
-            "127.0.0.1, dropped afterwards, else a temporary SQLite file).",
-        ),
-    ] = None,
-    redis_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="SLOTWISE_BENCH_REDIS_URL",
-            help="Redis to use (default: 127.0.0.1:6379 when it answers). Keys get a "
-            "prefix of their own and are removed afterwards; nothing else is touched.",
-        ),
-    ] = None,
-    no_redis: Annotated[
-        bool, typer.Option("--no-redis", help="Run the uncached variants only.")
-    ] = False,
-    out: Annotated[
-        Path, typer.Option(help="Where results.md, results.json and the charts go.")
-    ] = Path("bench-results"),
-    only: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated scenario keys to run (e.g. http_throughput,single_fetch_http); "
-            "default: all."
-        ),
-    ] = None,
-) -> None:
-    """Measure the user's document's claims side by side: results.md, results.json, charts."""
-    from slotwise.bench.runner import BenchOptions, all_scenarios, run_bench
-
-    chosen: frozenset[str] | None = None
-    if only:
-        chosen = frozenset(k.strip() for k in only.split(",") if k.strip())
-        known = {s.key for s in all_scenarios()}
-        if unknown := chosen - known:
-            raise typer.BadParameter(
-                f"unknown scenario(s) {', '.join(sorted(unknown))}; known: "
-                + ", ".join(sorted(known)),
-                param_hint="--only",
-            )
-    options = BenchOptions(
-        quick=quick,
-        database_url=database_url,
-        redis_url=redis_url,
-        no_redis=no_redis,
-        out=out,
-        only=chosen,
-    )
-    document = asyncio.run(run_bench(options, console))
-    console.print((out / "results.md").read_text(encoding="utf-8"), markup=False)
-    failed = [k for k, v in document["meta"]["status"].items() if v == "failed"]
-    if failed:
-        console.print(f"[red]failed scenarios: {', '.join(failed)}[/red]")
-        raise typer.Exit(1)
-    console.print(f"results in [bold]{out.resolve()}[/bold]")
-
-
-# --- end bench --------------------------------------------------------------------------------
 
 
 @app.command("perf-summary")

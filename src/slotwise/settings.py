@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=20, ge=0, le=1000)
     db_pool_timeout: float = Field(default=5.0, gt=0, le=300)
     db_echo: bool = False
+    # PostgreSQL: how long a write transaction waits for a row lock before it gives up with a
+    # 409 "retry" (SET LOCAL lock_timeout), instead of queueing up to the command timeout.
+    slotwise_lock_timeout_ms: int = Field(default=2000, ge=1, le=600_000)
 
     cache_enabled: bool = True
     redis_url: str | None = None
@@ -89,15 +92,30 @@ class Settings(BaseSettings):
     slotwise_bot_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     slotwise_log_level: str = "INFO"
     slotwise_log_json: bool = True
-    # Request metrics, SQL timing and pool sampling (off only to measure their cost).
-    slotwise_observability: bool = True
+    # When set, GET /metrics needs `Authorization: Bearer <it>`.
+    slotwise_metrics_token: SecretStr | None = None
+
+    # Request bodies larger than these are refused (413) before they are read or parsed.
+    slotwise_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
+    slotwise_max_bulk_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+    # The Telegram bot's token: when set, candidate actions made with a bot token need
+    # X-Telegram-Init-Data signed with it (Telegram Mini App init data).
+    slotwise_telegram_bot_token: SecretStr | None = None
+    slotwise_telegram_init_data_max_age_seconds: int = Field(default=86400, ge=1, le=30 * 86400)
 
     @field_validator("slotwise_admin_tokens", "slotwise_bot_tokens", mode="before")
     @classmethod
     def _tokens(cls, value: object) -> object:
         return _split_tokens(value)
 
-    @field_validator("redis_password", "redis_sentinel_master", mode="before")
+    @field_validator(
+        "redis_password",
+        "redis_sentinel_master",
+        "slotwise_metrics_token",
+        "slotwise_telegram_bot_token",
+        mode="before",
+    )
     @classmethod
     def _empty_password(cls, value: object) -> object:
         return None if value == "" else value
@@ -140,6 +158,12 @@ class Settings(BaseSettings):
             return self.redis_db
         path = urlsplit(self.redis_url).path.strip("/")
         return int(path) if path.isdigit() else 0
+
+    def secret_values(self) -> list[str]:
+        """Every configured token, to be masked wherever it would appear in a log line."""
+        tokens = [*self.slotwise_admin_tokens, *self.slotwise_bot_tokens]
+        tokens += [t for t in (self.slotwise_metrics_token, self.slotwise_telegram_bot_token) if t]
+        return [t.get_secret_value() for t in tokens]
 
     @property
     def is_sqlite(self) -> bool:

@@ -20,9 +20,8 @@ from slotwise.api.schemas import Page, RecruiterOut, SlotOut
 from slotwise.cache import client as cache_module
 from slotwise.cache.client import CacheClient
 from slotwise.domain.models import SlotStatus
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.counter import query_scope
-from slotwise.repositories import SlotFilters
+from slotwise.repositories import SlotFilters, UnitOfWork
 from tests.e2e.conftest import ADMIN, BOT, Api
 
 
@@ -36,19 +35,23 @@ async def web(cache: CacheClient, engine: AsyncEngine) -> AsyncIterator[httpx.As
             yield client
 
 
-async def _uncached(client: httpx.AsyncClient, url: str) -> httpx.Response:
+async def _uncached(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str] = BOT
+) -> httpx.Response:
     """``url`` read with no cache at all: the database and the renderer, nothing else."""
     installed = cache_module.get_cache()
     cache_module.install_cache(None)
     try:
-        return await client.get(url, headers=BOT)
+        return await client.get(url, headers=headers)
     finally:
         cache_module.install_cache(installed)
 
 
-async def _counted(client: httpx.AsyncClient, url: str) -> tuple[httpx.Response, int]:
+async def _counted(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str] = BOT
+) -> tuple[httpx.Response, int]:
     with query_scope(url) as scope:
-        response = await client.get(url, headers=BOT)
+        response = await client.get(url, headers=headers)
     assert response.status_code == 200, response.text
     return response, scope.count
 
@@ -66,11 +69,14 @@ async def _seed(api: Api) -> int:
     return rid
 
 
-async def _slots_model_body(uow: UnitOfWork, url: str, filters: SlotFilters) -> bytes:
-    """What ``response_model=Page[SlotOut]`` renders for the database's page (no cache)."""
+async def _slots_model_body(uow: UnitOfWork, url: str, filters: SlotFilters, admin: bool) -> bytes:
+    """What ``response_model=Page[SlotOut]`` renders for the database's page (no cache); a bot
+    token's view has no candidate data."""
     limit, offset = _paging(url)
     page = unwrap(await uow.slots.list(filters, limit=limit, offset=offset))
     items = [SlotOut.of(s) for s in page.items]
+    if not admin:
+        items = [item.model_copy(update={"candidate": None}) for item in items]
     return (
         Page[SlotOut](items=items, total=page.total, limit=limit, offset=offset)
         .model_dump_json()
@@ -78,7 +84,9 @@ async def _slots_model_body(uow: UnitOfWork, url: str, filters: SlotFilters) -> 
     )
 
 
-async def _recruiters_model_body(uow: UnitOfWork, url: str, active: bool | None) -> bytes:
+async def _recruiters_model_body(
+    uow: UnitOfWork, url: str, active: bool | None, admin: bool
+) -> bytes:
     limit, offset = _paging(url)
     page = unwrap(await uow.recruiters.list(active=active, limit=limit, offset=offset))
     items = [RecruiterOut.of(r) for r in page.items]
@@ -91,38 +99,43 @@ def _paging(url: str) -> tuple[int, int]:
     return int(query.get("limit", ["100"])[0]), int(query.get("offset", ["0"])[0])
 
 
-Expected = Callable[[UnitOfWork, str, int], Awaitable[bytes]]
+Expected = Callable[[UnitOfWork, str, int, bool], Awaitable[bytes]]
 CASES: dict[str, Expected] = {
-    "/api/slots?recruiter_id={rid}": lambda uow, url, rid: _slots_model_body(
-        uow, url, SlotFilters(recruiter_id=rid)
+    "/api/slots?recruiter_id={rid}": lambda uow, url, rid, admin: _slots_model_body(
+        uow, url, SlotFilters(recruiter_id=rid), admin
     ),
-    "/api/slots?recruiter_id={rid}&status=free": lambda uow, url, rid: _slots_model_body(
-        uow, url, SlotFilters(recruiter_id=rid, status=SlotStatus.FREE)
+    "/api/slots?recruiter_id={rid}&status=free": lambda uow, url, rid, admin: _slots_model_body(
+        uow, url, SlotFilters(recruiter_id=rid, status=SlotStatus.FREE), admin
     ),
-    "/api/slots?limit=1&offset=1": lambda uow, url, rid: _slots_model_body(uow, url, SlotFilters()),
-    "/api/recruiters": lambda uow, url, rid: _recruiters_model_body(uow, url, None),
-    "/api/recruiters?active=true&limit=5": lambda uow, url, rid: _recruiters_model_body(
-        uow, url, True
+    "/api/slots?limit=1&offset=1": lambda uow, url, rid, admin: _slots_model_body(
+        uow, url, SlotFilters(), admin
+    ),
+    "/api/recruiters": lambda uow, url, rid, admin: _recruiters_model_body(uow, url, None, admin),
+    "/api/recruiters?active=true&limit=5": lambda uow, url, rid, admin: _recruiters_model_body(
+        uow, url, True, admin
     ),
 }
 
 
+@pytest.mark.parametrize("role", ["admin", "bot"])
 @pytest.mark.parametrize("template", sorted(CASES))
 async def test_hit_and_miss_bodies_are_the_response_models_bytes(
-    web: httpx.AsyncClient, make_uow: Callable[[], UnitOfWork], template: str
+    web: httpx.AsyncClient, make_uow: Callable[[], UnitOfWork], template: str, role: str
 ) -> None:
     rid = await _seed(Api(web))
     url = template.format(rid=rid)
+    admin = role == "admin"
+    headers = ADMIN if admin else BOT
     installed = cache_module.get_cache()
     cache_module.install_cache(None)  # the expected bytes come from the database alone
     try:
         async with make_uow() as uow:
-            expected = await CASES[template](uow, url, rid)
+            expected = await CASES[template](uow, url, rid, admin)
     finally:
         cache_module.install_cache(installed)
-    uncached = await _uncached(web, url)
-    miss, miss_queries = await _counted(web, url)
-    hit, hit_queries = await _counted(web, url)
+    uncached = await _uncached(web, url, headers)
+    miss, miss_queries = await _counted(web, url, headers)
+    hit, hit_queries = await _counted(web, url, headers)
     assert miss_queries > 0 and hit_queries == 0  # the second read touched no database
     assert miss.content == hit.content == uncached.content == expected
     for response in (miss, hit):

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slotwise.api.app import create_app
 from slotwise.domain.models import City, Recruiter, Slot, Template
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.settings import get_settings
 from tests.conftest import truncate_all
 from tests.e2e.conftest import ADMIN

@@ -13,7 +13,7 @@ import asyncio
 import sys
 
 from slotwise.cache.client import setup_cache_from_settings
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import Success
 
 

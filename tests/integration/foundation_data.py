@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, User
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import Failure, Result, Success
 
 T = TypeVar("T")

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from slotwise.bench import modes
-from slotwise.bench.processes import LoadGenerator, ceiling_server
-from slotwise.bench.runner import BenchOptions, run_bench
+from bench import modes
+from bench.context import BenchOptions
+from bench.processes import LoadGenerator, ceiling_server
+from bench.runner import run_bench
+from bench.scenarios import SCENARIOS
 
 TINY = replace(
     modes.QUICK,
@@ -44,7 +46,7 @@ async def test_harness_runs_in_process_scenarios_and_writes_outputs(tmp_path: Pa
         only=frozenset({"list_100", "single_fetch_repository", "memory"}),
         mode=TINY,
     )
-    document = await run_bench(options)
+    document = await run_bench(options, SCENARIOS)
 
     status = document["meta"]["status"]
     assert status["list_100"] == "ok"
@@ -94,7 +96,7 @@ async def test_every_scenario_runs_on_the_real_services(tmp_path: Path) -> None:
         out=tmp_path / "out",
         mode=TINY,
     )  # no database_url: the benchmark creates (and drops) a PostgreSQL database of its own
-    document = await run_bench(options)
+    document = await run_bench(options, SCENARIOS)
 
     status = document["meta"]["status"]
     failed = {k: document["scenarios"][k] for k, v in status.items() if v == "failed"}

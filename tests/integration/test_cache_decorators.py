@@ -15,7 +15,7 @@ from slotwise.cache import client as cache_module
 from slotwise.cache.client import CacheClient, CacheConfig, setup_cache_from_settings
 from slotwise.cache.config import build_redis
 from slotwise.cache.decorators import cached, invalidate_cache
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.result import Failure, NotFoundError, Result, Success
 from slotwise.settings import Settings

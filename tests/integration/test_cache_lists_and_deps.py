@@ -15,8 +15,7 @@ from slotwise.cache.client import CacheClient
 from slotwise.cache.decorators import cached
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
-from slotwise.repositories import SlotRepository
+from slotwise.repositories import SlotRepository, UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.slot import SLOT_RECRUITER, SlotFilters
 from slotwise.result import Error, Result, Success

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from slotwise.cache import client as cache_module
 from slotwise.cache.client import CacheClient
 from slotwise.cache.config import build_redis
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import Success
 from tests.integration import foundation_data as fd
 from tests.integration.cache_support import hits_misses

@@ -15,9 +15,8 @@ from slotwise.cache.client import CacheClient
 from slotwise.cache.decorators import cached
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.counter import QueryScope
-from slotwise.repositories import RecruiterRepository
+from slotwise.repositories import RecruiterRepository, UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.invalidation import CacheInvalidator
 from slotwise.result import Error, Failure, NotFoundError, Result, Success
@@ -356,8 +355,8 @@ async def test_100_concurrent_cold_reads_of_one_recruiter_load_it_once(
     _, anna_id, _ = await _seed(make_uow)
     async with make_uow() as uow:
         fd.ok(await uow.recruiters.get(anna_id))
-    with count_queries() as one_load:
-        async with make_uow() as uow:
+    with count_queries() as one_load:  # a reader, as below (a writer also sets lock_timeout)
+        async with UnitOfWork(session_factory, read_only=True) as uow:
             fd.ok(await BaseRepository.get(uow.recruiters, anna_id))  # the uncached load
     await CacheInvalidator().invalidate_recruiter(anna_id)  # cold again
 
@@ -369,3 +368,19 @@ async def test_100_concurrent_cold_reads_of_one_recruiter_load_it_once(
         names = await asyncio.gather(*(read() for _ in range(100)))
     assert names == ["Anna"] * 100
     assert herd.count == one_load.count  # one load's statements, not a hundred
+
+
+async def test_add_many_shows_in_the_free_list_after_commit(
+    cache: CacheClient, make_uow: MakeUow
+) -> None:
+    _, anna_id, _ = await _seed(make_uow)
+    async with make_uow() as uow:
+        assert len(fd.ok(await uow.slots.get_free_for_recruiter(anna_id, fd.at(-1)))) == 2
+    async with make_uow() as uow:
+        batch = [Slot(recruiter_id=anna_id, start_utc=fd.at(hour)) for hour in (5, 6, 7)]
+        fd.ok(await uow.slots.add_many(batch))
+        async with make_uow() as other:  # not before the commit
+            assert len(fd.ok(await other.slots.get_free_for_recruiter(anna_id, fd.at(-1)))) == 2
+        await uow.commit()
+    async with make_uow() as uow:
+        assert len(fd.ok(await uow.slots.get_free_for_recruiter(anna_id, fd.at(-1)))) == 5

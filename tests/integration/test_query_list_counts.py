@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from slotwise.domain.models import SlotStatus
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.counter import query_scope
-from slotwise.repositories import SlotFilters
+from slotwise.repositories import SlotFilters, UnitOfWork
 from slotwise.result import Result, Success
 from tests.conftest import truncate_all
 from tests.integration.query_data import BASE, CANDIDATE, seed_lists

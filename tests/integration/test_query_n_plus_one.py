@@ -12,10 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.domain.models import Recruiter, Slot
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.queries.n_plus_one import DetectorConfig, NPlusOneError, detect_n_plus_one
 from slotwise.queries.optimization import BatchLoader
-from slotwise.repositories import SlotFilters
+from slotwise.repositories import SlotFilters, UnitOfWork
 from slotwise.result import Success
 from tests.integration.query_data import BASE, CANDIDATE, seed_lists
 

@@ -14,7 +14,7 @@ import pytest
 
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import (
     ConflictError,
     Failure,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import NotFoundError, ValidationError
 
 from .foundation_data import city, error, ok, recruiter

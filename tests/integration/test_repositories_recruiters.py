@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from slotwise.domain.models import Recruiter, SlotStatus
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import ConflictError, NotFoundError, ValidationError
 
 from .foundation_data import at, city, error, ok, recruiter, slot

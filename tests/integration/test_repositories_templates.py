@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from slotwise.domain.models import Template
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import ConflictError, NotFoundError, ValidationError
 
 from .foundation_data import city, error, ok, template

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from slotwise.domain.models import User
-from slotwise.persistence.uow import UnitOfWork
+from slotwise.repositories import UnitOfWork
 from slotwise.result import ConflictError, NotFoundError
 
 from .foundation_data import city, error, ok, user

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from slotwise.domain.models import City, Recruiter
 from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork, current_uow
+from slotwise.persistence.uow import BaseUnitOfWork, current_uow
+from slotwise.repositories import UnitOfWork
 from slotwise.result import (
     ConflictError,
     DatabaseError,
@@ -138,6 +139,47 @@ async def test_read_only_unit_of_work_reads(
         await uow.commit()
     async with UnitOfWork(session_factory, read_only=True) as uow:
         assert [c.name for c in ok(await uow.cities.get_active())] == ["Moscow"]
+
+
+async def test_the_generic_unit_of_work_owns_a_transaction_without_repositories(
+    make_uow: MakeUow, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with BaseUnitOfWork(session_factory) as base:
+        assert current_uow(base.session) is base
+        assert not hasattr(base, "recruiters")
+        await base.session.execute(
+            text("INSERT INTO cities (name, timezone) VALUES ('Kazan', 'UTC')")
+        )
+        await base.commit()
+    assert await city_names(make_uow) == ["Kazan"]
+
+
+async def test_info_lasts_one_transaction(make_uow: MakeUow) -> None:
+    async with make_uow() as uow:
+        uow.info["x"] = 1
+        await uow.commit()
+        assert uow.info == {}
+        uow.info["x"] = 2
+        await uow.rollback()
+        assert uow.info == {}
+        uow.info["x"] = 3
+    assert uow.info == {}
+
+
+async def test_a_snapshot_is_fresh_except_inside_a_sqlite_read_transaction(
+    make_uow: MakeUow, session_factory: async_sessionmaker[AsyncSession], is_postgres: bool
+) -> None:
+    async with make_uow() as writer:
+        assert writer.snapshot_is_fresh()  # no transaction yet
+        await writer.cities.count()
+        assert writer.session.in_transaction()
+        assert writer.snapshot_is_fresh()  # PostgreSQL, or SQLite BEGIN IMMEDIATE
+    async with UnitOfWork(session_factory, read_only=True) as reader:
+        assert reader.snapshot_is_fresh()
+        await reader.cities.count()
+        # SQLite BEGIN DEFERRED keeps its first read's snapshot; PostgreSQL takes one per
+        # statement.
+        assert reader.snapshot_is_fresh() is is_postgres
 
 
 # --- after-commit actions ------------------------------------------------------------------

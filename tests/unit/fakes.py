@@ -21,16 +21,17 @@ the messages ``slotwise.persistence.repository.errors.classify`` gives their dat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import inspect as sa_inspect
 
+from slotwise.domain.audit import SlotEvent
 from slotwise.domain.models import (
     ACTIVE_STATUSES,
-    Base,
     City,
+    Entity,
     Recruiter,
     Slot,
     SlotStatus,
@@ -46,17 +47,17 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
-from slotwise.services.common import UowFactory
+from slotwise.services.ports import UowFactory
 
-E = TypeVar("E", bound=Base)
+E = TypeVar("E", bound=Entity)
 
 Row = dict[str, Any]
 #: Recruiter rows carry their cities' ids under this key (the association table, folded in).
 CITY_IDS = "city_ids"
-MODELS: tuple[type[Base], ...] = (City, Recruiter, Slot, Template, User)
+MODELS: tuple[type[Entity], ...] = (City, Recruiter, Slot, Template, User, SlotEvent)
 
 
-def columns(model: type[Base]) -> list[str]:
+def columns(model: type[Entity]) -> list[str]:
     return [prop.key for prop in sa_inspect(model).column_attrs]
 
 
@@ -64,14 +65,14 @@ class FakeDatabase:
     """Committed rows per model, id sequences (never rolled back), and what was published."""
 
     def __init__(self) -> None:
-        self.tables: dict[type[Base], dict[int, Row]] = {model: {} for model in MODELS}
-        self._next_id: dict[type[Base], int] = dict.fromkeys(MODELS, 1)
+        self.tables: dict[type[Entity], dict[int, Row]] = {model: {} for model in MODELS}
+        self._next_id: dict[type[Entity], int] = dict.fromkeys(MODELS, 1)
         #: After-commit actions that ran, as "<Model>:<operation>:<id>" (the cache
         #: invalidations of production would run at these moments).
         self.published: list[str] = []
         self.units: list[FakeUnitOfWork] = []
         #: Run once right before the next insert of a model: "another transaction commits now".
-        self.before_insert: dict[type[Base], Callable[[], None]] = {}
+        self.before_insert: dict[type[Entity], Callable[[], None]] = {}
         #: When set, the next ``try_commit`` fails with this error (a lost connection, a
         #: deferred constraint) and nothing is published.
         self.commit_error: Error | None = None
@@ -82,17 +83,17 @@ class FakeDatabase:
     def uow_factory(self) -> UowFactory:
         """What a service takes to open its transaction; every unit opened is kept in ``units``.
 
-        The services are typed against the concrete ``UnitOfWork`` (there is no abstract port),
-        which the fake matches structurally for the members they use; hence the one cast.
+        Type-checked against the services' port (``slotwise.services.ports.UnitOfWork``), which
+        the fake satisfies structurally, as the real unit of work does.
         """
-        return cast(UowFactory, self._open)
+        return self._open
 
     def _open(self) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(self)
         self.units.append(uow)
         return uow
 
-    def next_id(self, model: type[Base]) -> int:
+    def next_id(self, model: type[Entity]) -> int:
         ident = self._next_id[model]
         self._next_id[model] = ident + 1
         return ident
@@ -119,7 +120,7 @@ class FakeDatabase:
         self.tables[model][row["id"]] = row
         return entity
 
-    def row(self, model: type[Base], ident: int) -> Row | None:
+    def row(self, model: type[Entity], ident: int) -> Row | None:
         """The committed row, as a copy (what a fresh transaction would read)."""
         found = self.tables[model].get(ident)
         return dict(found) if found is not None else None
@@ -130,11 +131,15 @@ class FakeDatabase:
         assert row is not None, f"{model.__name__} {ident} is not in the database"
         return build(model, row, self.tables)
 
-    def count(self, model: type[Base]) -> int:
+    def events(self) -> list[SlotEvent]:
+        """The committed audit trail, oldest first."""
+        return [self.load(SlotEvent, ident) for ident in sorted(self.tables[SlotEvent])]
+
+    def count(self, model: type[Entity]) -> int:
         return len(self.tables[model])
 
 
-def to_row(entity: Base) -> Row:
+def to_row(entity: Entity) -> Row:
     model = type(entity)
     row: Row = {key: getattr(entity, key) for key in columns(model)}
     if (
@@ -148,7 +153,7 @@ def to_row(entity: Base) -> Row:
     return row
 
 
-def build(model: type[E], row: Row, tables: dict[type[Base], dict[int, Row]]) -> E:
+def build(model: type[E], row: Row, tables: dict[type[Entity], dict[int, Row]]) -> E:
     values = {k: v for k, v in row.items() if k != CITY_IDS}
     if model is Recruiter:
         city_rows = tables[City]
@@ -162,8 +167,8 @@ class FakeUnitOfWork:
 
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
-        self.writes: dict[type[Base], dict[int, Row | None]] = {model: {} for model in MODELS}
-        self.identity: dict[tuple[type[Base], int], Base] = {}
+        self.writes: dict[type[Entity], dict[int, Row | None]] = {model: {} for model in MODELS}
+        self.identity: dict[tuple[type[Entity], int], Entity] = {}
         self._after_commit: list[Callable[[], Any]] = []
         self.info: dict[str, Any] = {}
         self.commits = 0
@@ -172,11 +177,15 @@ class FakeUnitOfWork:
         self.closed = False
         #: Ids of the slots this unit row-locked (``get_for_update``, ``lock_many``, ...).
         self.locked: list[int] = []
+        #: Every row lock of any repository (``get_for_update``, a recruiter's slots), in
+        #: order: (model, id).
+        self.locks: list[tuple[type[Entity], int]] = []
         self.cities = FakeCityRepository(self)
         self.recruiters = FakeRecruiterRepository(self)
         self.slots = FakeSlotRepository(self)
         self.templates = FakeTemplateRepository(self)
         self.users = FakeUserRepository(self)
+        self.slot_events = FakeSlotEventRepository(self)
 
     @property
     def committed(self) -> bool:
@@ -245,7 +254,7 @@ class FakeUnitOfWork:
 
     # --- rows as this transaction sees them ----------------------------------------------
 
-    def _rows(self, model: type[Base]) -> dict[int, Row]:
+    def _rows(self, model: type[Entity]) -> dict[int, Row]:
         merged = dict(self.db.tables[model])
         for ident, row in self.writes[model].items():
             if row is None:
@@ -254,10 +263,10 @@ class FakeUnitOfWork:
                 merged[ident] = row
         return merged
 
-    def _visible(self) -> dict[type[Base], dict[int, Row]]:
+    def _visible(self) -> dict[type[Entity], dict[int, Row]]:
         return {model: self._rows(model) for model in MODELS}
 
-    def _write(self, model: type[Base], ident: int, row: Row | None, operation: str) -> None:
+    def _write(self, model: type[Entity], ident: int, row: Row | None, operation: str) -> None:
         self.writes[model][ident] = None if row is None else dict(row)
         event = f"{model.__name__}:{operation}:{ident}"
 
@@ -386,7 +395,15 @@ class FakeRepository(Generic[E]):
         """ON DELETE CASCADE / SET NULL of the rows that reference ``ident``."""
 
 
-class FakeCityRepository(FakeRepository[City]):
+class FakeLockingRepository(FakeRepository[E]):
+    """``LockingReads.get_for_update``: the row refreshed, and the lock recorded."""
+
+    async def get_for_update(self, id: int) -> Result[E, Error]:
+        self.uow.locks.append((self.model, id))
+        return self._found(id, refresh=True)
+
+
+class FakeCityRepository(FakeLockingRepository[City]):
     model = City
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -395,7 +412,7 @@ class FakeCityRepository(FakeRepository[City]):
         return None
 
 
-class FakeRecruiterRepository(FakeRepository[Recruiter]):
+class FakeRecruiterRepository(FakeLockingRepository[Recruiter]):
     model = Recruiter
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -435,7 +452,7 @@ def _overlaps(a: Row, b: Row) -> bool:
     return bool(a["start_utc"] < b["end_utc"] and b["start_utc"] < a["end_utc"])
 
 
-class FakeSlotRepository(FakeRepository[Slot]):
+class FakeSlotRepository(FakeLockingRepository[Slot]):
     model = Slot
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -470,7 +487,7 @@ class FakeSlotRepository(FakeRepository[Slot]):
 
     async def get_for_update(self, id: int) -> Result[Slot, Error]:
         self.uow.locked.append(id)
-        return self._found(id, refresh=True)
+        return await super().get_for_update(id)
 
     async def lock_many(self, ids: Sequence[int]) -> Result[Sequence[Slot], Error]:
         wanted = sorted(set(ids))
@@ -481,10 +498,11 @@ class FakeSlotRepository(FakeRepository[Slot]):
     async def lock_for_recruiter(self, recruiter_id: int) -> Result[Sequence[int], Error]:
         ids = [slot.id for slot in self._where(lambda row: row["recruiter_id"] == recruiter_id)]
         self.uow.locked.extend(ids)
+        self.uow.locks.extend((Slot, ident) for ident in ids)
         return Success(ids)
 
 
-class FakeTemplateRepository(FakeRepository[Template]):
+class FakeTemplateRepository(FakeLockingRepository[Template]):
     model = Template
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -506,8 +524,23 @@ class FakeUserRepository(FakeRepository[User]):
             )
         return None
 
-    async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
+    async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
         found = self._where(lambda row: row["telegram_id"] == telegram_id)
         if not found:
             return Failure(NotFoundError(self.entity_type, telegram_id))
         return Success(found[0])
+
+
+class FakeSlotEventRepository:
+    """The append-only audit trail (``SlotEventRepository``): ``add`` only. An event is part
+    of its transaction's writes (dropped on rollback) and publishes nothing after commit, as
+    the real one invalidates no cache."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def add(self, entity: SlotEvent) -> Result[SlotEvent, Error]:
+        entity.id = self.uow.db.next_id(SlotEvent)
+        entity.at = datetime.now(UTC)  # the column default in production
+        self.uow.writes[SlotEvent][entity.id] = to_row(entity)
+        return Success(entity)

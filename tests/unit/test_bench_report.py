@@ -8,9 +8,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from slotwise.bench import report
-from slotwise.bench.report import render_markdown, us, write_all
-from slotwise.bench.stats import compare
+from bench import report
+from bench.report import render_markdown, us, write_all
+from bench.stats import compare
 
 
 def _document() -> dict[str, Any]:
@@ -79,7 +79,7 @@ def test_write_all_keeps_raw_samples_out_of_results_json(tmp_path: Path) -> None
     assert results["scenarios"]["memory"]["ratio"] is None  # NaN is not JSON
     samples = json.loads((tmp_path / "samples.json").read_text())
     assert samples["list_100._samples"]["joinedload"] == [1200.0, 1300.0]
-    assert (tmp_path / "results.md").read_text().startswith("### slotwise bench")
+    assert (tmp_path / "results.md").read_text().startswith("### slotwise benchmark")
     assert (tmp_path / "in_process.png").stat().st_size > 1000
 
 

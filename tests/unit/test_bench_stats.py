@@ -7,8 +7,8 @@ import math
 import random
 from collections import Counter
 
-from slotwise.bench.stats import Summary, compare, interleaved, percentile, ratio
-from slotwise.bench.zipf import ZipfSampler, _quiet, slot_state
+from bench.stats import Summary, compare, interleaved, percentile, ratio
+from bench.zipf import ZipfSampler, _quiet, slot_state
 
 
 def test_percentile_interpolates_between_ranks() -> None:

@@ -8,12 +8,13 @@ import inspect
 import pytest
 
 from slotwise.domain.models import Slot, SlotStatus
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.repositories import (
     CityRepository,
     RecruiterRepository,
+    SlotEventRepository,
     SlotRepository,
     TemplateRepository,
+    UnitOfWork,
     UserRepository,
 )
 from tests.unit import fake_data as data
@@ -21,6 +22,7 @@ from tests.unit.fakes import (
     FakeCityRepository,
     FakeDatabase,
     FakeRecruiterRepository,
+    FakeSlotEventRepository,
     FakeSlotRepository,
     FakeTemplateRepository,
     FakeUnitOfWork,
@@ -33,6 +35,7 @@ PAIRS: list[tuple[type, type]] = [
     (FakeSlotRepository, SlotRepository),
     (FakeTemplateRepository, TemplateRepository),
     (FakeUserRepository, UserRepository),
+    (FakeSlotEventRepository, SlotEventRepository),
     (FakeUnitOfWork, UnitOfWork),
 ]
 

@@ -22,23 +22,22 @@ def db() -> FakeDatabase:
 
 async def test_create_city_with_a_responsible_recruiter(db: FakeDatabase) -> None:
     anna = data.recruiter(db)
-    fields = {"name": "Kazan", "timezone": "Europe/Moscow", "responsible_recruiter_id": anna.id}
+    cmd = cities.CreateCity("Kazan", "Europe/Moscow", responsible_recruiter_id=anna.id)
 
-    result = await cities.create_city(db.uow_factory, {**fields, "id": 999})
+    result = await cities.create_city(db.uow_factory, cmd)
 
     made = value_of(result)
     stored = db.load(City, made.id)
     assert (stored.name, stored.timezone, stored.active) == ("Kazan", "Europe/Moscow", True)
     assert stored.responsible_recruiter_id == anna.id
-    assert made.id != 999
     assert db.commits == 1
     assert db.published == [f"City:add:{made.id}"]
 
 
 async def test_create_city_with_an_unknown_recruiter_creates_nothing(db: FakeDatabase) -> None:
-    fields = {"name": "Kazan", "timezone": "Europe/Moscow", "responsible_recruiter_id": 404}
+    cmd = cities.CreateCity("Kazan", "Europe/Moscow", responsible_recruiter_id=404)
 
-    result = await cities.create_city(db.uow_factory, fields)
+    result = await cities.create_city(db.uow_factory, cmd)
 
     error = error_of(result)
     assert isinstance(error, ValidationError)
@@ -48,16 +47,16 @@ async def test_create_city_with_an_unknown_recruiter_creates_nothing(db: FakeDat
 
 
 @pytest.mark.parametrize(
-    ("fields", "field"),
+    ("cmd", "field"),
     [
-        ({"name": "", "timezone": "UTC"}, "name"),
-        ({"name": "Kazan", "timezone": "Kazan"}, "timezone"),
+        (cities.CreateCity("", "UTC"), "name"),
+        (cities.CreateCity("Kazan", "Kazan"), "timezone"),
     ],
 )
 async def test_create_city_with_bad_values_is_a_validation_error(
-    db: FakeDatabase, fields: dict[str, str], field: str
+    db: FakeDatabase, cmd: cities.CreateCity, field: str
 ) -> None:
-    result = await cities.create_city(db.uow_factory, fields)
+    result = await cities.create_city(db.uow_factory, cmd)
 
     error = error_of(result)
     assert isinstance(error, ValidationError)
@@ -69,7 +68,7 @@ async def test_create_city_with_bad_values_is_a_validation_error(
 async def test_create_city_with_a_taken_name_conflicts(db: FakeDatabase) -> None:
     data.city(db, "Kazan")
 
-    result = await cities.create_city(db.uow_factory, {"name": "Kazan", "timezone": "UTC"})
+    result = await cities.create_city(db.uow_factory, cities.CreateCity("Kazan", "UTC"))
 
     error = error_of(result)
     assert isinstance(error, ConflictError)
@@ -83,7 +82,8 @@ async def test_update_city_changes_only_what_is_given(db: FakeDatabase) -> None:
     anna = data.recruiter(db)
 
     result = await cities.update_city(
-        db.uow_factory, moscow.id, {"active": False, "responsible_recruiter_id": anna.id}
+        db.uow_factory,
+        cities.UpdateCity(moscow.id, {"active": False, "responsible_recruiter_id": anna.id}),
     )
 
     assert value_of(result).id == moscow.id
@@ -99,7 +99,8 @@ async def test_update_city_with_an_unknown_recruiter_changes_nothing(db: FakeDat
     before = db.row(City, moscow.id)
 
     result = await cities.update_city(
-        db.uow_factory, moscow.id, {"name": "Renamed", "responsible_recruiter_id": 404}
+        db.uow_factory,
+        cities.UpdateCity(moscow.id, {"name": "Renamed", "responsible_recruiter_id": 404}),
     )
 
     assert isinstance(error_of(result), ValidationError)
@@ -112,7 +113,9 @@ async def test_update_city_to_a_taken_name_conflicts(db: FakeDatabase) -> None:
     moscow = data.city(db)
     before = db.row(City, moscow.id)
 
-    result = await cities.update_city(db.uow_factory, moscow.id, {"name": "Kazan"})
+    result = await cities.update_city(
+        db.uow_factory, cities.UpdateCity(moscow.id, {"name": "Kazan"})
+    )
 
     assert isinstance(error_of(result), ConflictError)
     assert db.row(City, moscow.id) == before
@@ -120,7 +123,7 @@ async def test_update_city_to_a_taken_name_conflicts(db: FakeDatabase) -> None:
 
 
 async def test_update_a_missing_city_is_not_found(db: FakeDatabase) -> None:
-    result = await cities.update_city(db.uow_factory, 404, {"active": False})
+    result = await cities.update_city(db.uow_factory, cities.UpdateCity(404, {"active": False}))
 
     assert error_of(result) == NotFoundError("City", 404)
     assert db.commits == 0
@@ -134,7 +137,7 @@ async def test_create_template(db: FakeDatabase, for_city: bool) -> None:
     city_id = data.city(db).id if for_city else None
 
     result = await templates.create_template(
-        db.uow_factory, {"city_id": city_id, "key": "reminder", "text": "At {time}."}
+        db.uow_factory, templates.CreateTemplate("reminder", "At {time}.", city_id)
     )
 
     made = value_of(result)
@@ -146,7 +149,7 @@ async def test_create_template(db: FakeDatabase, for_city: bool) -> None:
 
 async def test_create_template_in_an_unknown_city_creates_nothing(db: FakeDatabase) -> None:
     result = await templates.create_template(
-        db.uow_factory, {"city_id": 404, "key": "reminder", "text": "x"}
+        db.uow_factory, templates.CreateTemplate("reminder", "x", city_id=404)
     )
 
     assert error_of(result) == ValidationError("city_id", "no such city: 404", 404)
@@ -155,7 +158,7 @@ async def test_create_template_in_an_unknown_city_creates_nothing(db: FakeDataba
 
 
 async def test_create_template_with_an_empty_key_is_a_validation_error(db: FakeDatabase) -> None:
-    result = await templates.create_template(db.uow_factory, {"key": " ", "text": "x"})
+    result = await templates.create_template(db.uow_factory, templates.CreateTemplate(" ", "x"))
 
     error = error_of(result)
     assert isinstance(error, ValidationError)
@@ -170,7 +173,7 @@ async def test_create_template_with_a_taken_key_conflicts(db: FakeDatabase, for_
 
     result = await templates.create_template(
         db.uow_factory,
-        {"city_id": moscow.id if moscow else None, "key": "reminder", "text": "x"},
+        templates.CreateTemplate("reminder", "x", moscow.id if moscow else None),
     )
 
     error = error_of(result)
@@ -185,7 +188,7 @@ async def test_a_city_may_override_a_global_key(db: FakeDatabase) -> None:
     moscow = data.city(db)
 
     result = await templates.create_template(
-        db.uow_factory, {"city_id": moscow.id, "key": "reminder", "text": "Напоминание"}
+        db.uow_factory, templates.CreateTemplate("reminder", "Напоминание", moscow.id)
     )
 
     assert value_of(result).city_id == moscow.id
@@ -197,7 +200,8 @@ async def test_update_template_changes_only_what_is_given(db: FakeDatabase) -> N
     existing = data.template(db, "reminder")
 
     result = await templates.update_template(
-        db.uow_factory, existing.id, {"text": "New text", "city_id": moscow.id}
+        db.uow_factory,
+        templates.UpdateTemplate(existing.id, {"text": "New text", "city_id": moscow.id}),
     )
 
     assert value_of(result).id == existing.id
@@ -211,7 +215,7 @@ async def test_update_template_to_an_unknown_city_changes_nothing(db: FakeDataba
     before = db.row(Template, existing.id)
 
     result = await templates.update_template(
-        db.uow_factory, existing.id, {"text": "New", "city_id": 404}
+        db.uow_factory, templates.UpdateTemplate(existing.id, {"text": "New", "city_id": 404})
     )
 
     assert error_of(result) == ValidationError("city_id", "no such city: 404", 404)
@@ -220,7 +224,9 @@ async def test_update_template_to_an_unknown_city_changes_nothing(db: FakeDataba
 
 
 async def test_update_a_missing_template_is_not_found(db: FakeDatabase) -> None:
-    result = await templates.update_template(db.uow_factory, 404, {"text": "x"})
+    result = await templates.update_template(
+        db.uow_factory, templates.UpdateTemplate(404, {"text": "x"})
+    )
 
     assert error_of(result) == NotFoundError("Template", 404)
     assert db.commits == 0
@@ -229,7 +235,7 @@ async def test_update_a_missing_template_is_not_found(db: FakeDatabase) -> None:
 async def test_delete_template(db: FakeDatabase) -> None:
     existing = data.template(db)
 
-    result = await templates.delete_template(db.uow_factory, existing.id)
+    result = await templates.delete_template(db.uow_factory, templates.DeleteTemplate(existing.id))
 
     assert value_of(result) is True
     assert db.row(Template, existing.id) is None
@@ -238,7 +244,7 @@ async def test_delete_template(db: FakeDatabase) -> None:
 
 
 async def test_delete_a_missing_template_is_not_found(db: FakeDatabase) -> None:
-    result = await templates.delete_template(db.uow_factory, 404)
+    result = await templates.delete_template(db.uow_factory, templates.DeleteTemplate(404))
 
     assert error_of(result) == NotFoundError("Template", 404)
     assert db.commits == 0

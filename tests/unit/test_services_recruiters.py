@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus
@@ -11,7 +13,9 @@ from tests.unit import fake_data as data
 from tests.unit.fakes import CITY_IDS, FakeDatabase
 from tests.unit.outcomes import error_of, value_of
 
-NEW = {"name": "Clara Schmidt", "timezone": "Europe/Berlin", "meeting_url": "https://meet.x/1"}
+NEW = recruiters.CreateRecruiter(
+    "Clara Schmidt", timezone="Europe/Berlin", meeting_url="https://meet.x/1"
+)
 
 
 @pytest.fixture
@@ -25,7 +29,9 @@ def db() -> FakeDatabase:
 async def test_create_recruiter_with_cities(db: FakeDatabase) -> None:
     moscow, berlin = data.city(db), data.city(db, "Berlin", "Europe/Berlin")
 
-    result = await recruiters.create_recruiter(db.uow_factory, NEW, [berlin.id, moscow.id])
+    result = await recruiters.create_recruiter(
+        db.uow_factory, replace(NEW, city_ids=(berlin.id, moscow.id))
+    )
 
     made = value_of(result)
     stored = db.row(Recruiter, made.id)
@@ -38,7 +44,7 @@ async def test_create_recruiter_with_cities(db: FakeDatabase) -> None:
 
 
 async def test_create_recruiter_without_cities(db: FakeDatabase) -> None:
-    result = await recruiters.create_recruiter(db.uow_factory, {**NEW, "unknown": 1})
+    result = await recruiters.create_recruiter(db.uow_factory, NEW)
 
     made = value_of(result)
     assert db.load(Recruiter, made.id).cities == []
@@ -49,7 +55,9 @@ async def test_create_recruiter_without_cities(db: FakeDatabase) -> None:
 async def test_create_recruiter_in_an_unknown_city_creates_nothing(db: FakeDatabase) -> None:
     moscow = data.city(db)
 
-    result = await recruiters.create_recruiter(db.uow_factory, NEW, [moscow.id, 404, 405])
+    result = await recruiters.create_recruiter(
+        db.uow_factory, replace(NEW, city_ids=(moscow.id, 404, 405))
+    )
 
     assert error_of(result) == ValidationError("city_ids", "no such cities: [404, 405]", [404, 405])
     assert db.count(Recruiter) == 0
@@ -57,17 +65,17 @@ async def test_create_recruiter_in_an_unknown_city_creates_nothing(db: FakeDatab
 
 
 @pytest.mark.parametrize(
-    ("changes", "field"),
+    ("cmd", "field"),
     [
-        ({"timezone": "Mars/Base"}, "timezone"),
-        ({"name": "  "}, "name"),
-        ({"meeting_url": "ftp://x"}, "meeting_url"),
+        (replace(NEW, timezone="Mars/Base"), "timezone"),
+        (replace(NEW, name="  "), "name"),
+        (replace(NEW, meeting_url="ftp://x"), "meeting_url"),
     ],
 )
 async def test_create_recruiter_with_bad_values_is_a_validation_error(
-    db: FakeDatabase, changes: dict[str, str], field: str
+    db: FakeDatabase, cmd: recruiters.CreateRecruiter, field: str
 ) -> None:
-    result = await recruiters.create_recruiter(db.uow_factory, {**NEW, **changes})
+    result = await recruiters.create_recruiter(db.uow_factory, cmd)
 
     error = error_of(result)
     assert isinstance(error, ValidationError)
@@ -79,7 +87,7 @@ async def test_create_recruiter_with_bad_values_is_a_validation_error(
 async def test_create_recruiter_with_a_taken_chat_id_conflicts(db: FakeDatabase) -> None:
     data.recruiter(db, telegram_chat_id=77)
 
-    result = await recruiters.create_recruiter(db.uow_factory, {**NEW, "telegram_chat_id": 77})
+    result = await recruiters.create_recruiter(db.uow_factory, replace(NEW, telegram_chat_id=77))
 
     error = error_of(result)
     assert isinstance(error, ConflictError)
@@ -96,7 +104,8 @@ async def test_update_recruiter_changes_only_what_is_given(db: FakeDatabase) -> 
     anna = data.recruiter(db, cities=[moscow], telegram_chat_id=5)
 
     result = await recruiters.update_recruiter(
-        db.uow_factory, anna.id, {"active": False, "id": 999, "slots": []}
+        db.uow_factory,
+        recruiters.UpdateRecruiter(anna.id, {"active": False, "id": 999, "slots": []}),
     )
 
     assert value_of(result).id == anna.id
@@ -118,7 +127,7 @@ async def test_update_recruiter_replaces_its_cities(db: FakeDatabase) -> None:
     anna = data.recruiter(db, cities=[moscow, berlin])
 
     result = await recruiters.update_recruiter(
-        db.uow_factory, anna.id, {"city_ids": [tokyo.id, berlin.id]}
+        db.uow_factory, recruiters.UpdateRecruiter(anna.id, {"city_ids": [tokyo.id, berlin.id]})
     )
 
     assert sorted(city.id for city in value_of(result).cities) == [berlin.id, tokyo.id]
@@ -131,7 +140,9 @@ async def test_update_recruiter_replaces_its_cities(db: FakeDatabase) -> None:
 async def test_update_recruiter_to_no_cities(db: FakeDatabase) -> None:
     anna = data.recruiter(db, cities=[data.city(db)])
 
-    await recruiters.update_recruiter(db.uow_factory, anna.id, {"city_ids": []})
+    await recruiters.update_recruiter(
+        db.uow_factory, recruiters.UpdateRecruiter(anna.id, {"city_ids": []})
+    )
 
     assert db.load(Recruiter, anna.id).cities == []
 
@@ -142,7 +153,7 @@ async def test_update_recruiter_with_an_unknown_city_changes_nothing(db: FakeDat
     before = db.row(Recruiter, anna.id)
 
     result = await recruiters.update_recruiter(
-        db.uow_factory, anna.id, {"name": "Renamed", "city_ids": [404]}
+        db.uow_factory, recruiters.UpdateRecruiter(anna.id, {"name": "Renamed", "city_ids": [404]})
     )
 
     assert error_of(result) == ValidationError("city_ids", "no such cities: [404]", [404])
@@ -155,7 +166,9 @@ async def test_update_recruiter_with_a_bad_value_changes_nothing(db: FakeDatabas
     anna = data.recruiter(db)
     before = db.row(Recruiter, anna.id)
 
-    result = await recruiters.update_recruiter(db.uow_factory, anna.id, {"timezone": "Nowhere"})
+    result = await recruiters.update_recruiter(
+        db.uow_factory, recruiters.UpdateRecruiter(anna.id, {"timezone": "Nowhere"})
+    )
 
     error = error_of(result)
     assert isinstance(error, ValidationError)
@@ -165,7 +178,9 @@ async def test_update_recruiter_with_a_bad_value_changes_nothing(db: FakeDatabas
 
 
 async def test_update_a_missing_recruiter_is_not_found(db: FakeDatabase) -> None:
-    result = await recruiters.update_recruiter(db.uow_factory, 404, {"name": "X"})
+    result = await recruiters.update_recruiter(
+        db.uow_factory, recruiters.UpdateRecruiter(404, {"name": "X"})
+    )
 
     assert error_of(result) == NotFoundError("Recruiter", 404)
     assert db.commits == 0
@@ -183,7 +198,7 @@ async def test_delete_recruiter_removes_it_and_its_unheld_slots(db: FakeDatabase
     canceled = data.slot(db, anna, hour=2, status=SlotStatus.CANCELED)
     others = data.slot(db, data.recruiter(db, name="Boris"), status=SlotStatus.BOOKED)
 
-    result = await recruiters.delete_recruiter(db.uow_factory, anna.id)
+    result = await recruiters.delete_recruiter(db.uow_factory, recruiters.DeleteRecruiter(anna.id))
 
     assert value_of(result) is True
     assert db.row(Recruiter, anna.id) is None
@@ -205,7 +220,7 @@ async def test_delete_recruiter_with_an_active_booking_is_refused(
     free = data.slot(db, anna, hour=0)
     held = data.slot(db, anna, hour=2, status=status)
 
-    result = await recruiters.delete_recruiter(db.uow_factory, anna.id)
+    result = await recruiters.delete_recruiter(db.uow_factory, recruiters.DeleteRecruiter(anna.id))
 
     error = error_of(result)
     assert type(error) is ConflictError
@@ -218,7 +233,7 @@ async def test_delete_recruiter_with_an_active_booking_is_refused(
 
 
 async def test_delete_a_missing_recruiter_is_not_found(db: FakeDatabase) -> None:
-    result = await recruiters.delete_recruiter(db.uow_factory, 404)
+    result = await recruiters.delete_recruiter(db.uow_factory, recruiters.DeleteRecruiter(404))
 
     assert error_of(result) == NotFoundError("Recruiter", 404)
     assert db.commits == 0

@@ -14,7 +14,7 @@ from slotwise.result import (
     ValidationError,
 )
 from slotwise.services import slots
-from slotwise.services.slots import NewSlot
+from slotwise.services.slots import CreateSlots, DeleteSlot, NewSlot
 from tests.unit import fake_data as data
 from tests.unit.fake_data import T0
 from tests.unit.fakes import FakeDatabase
@@ -135,7 +135,7 @@ async def test_create_slots_stores_the_whole_batch_in_order_in_one_commit(
     anna = data.recruiter(db)
     batch = [NewSlot(anna.id, at(hour)) for hour in (4, 1, 2)]
 
-    result = await slots.create_slots(db.uow_factory, batch)
+    result = await slots.create_slots(db.uow_factory, CreateSlots(tuple(batch)))
 
     made = value_of(result)
     assert [s.start_utc for s in made] == [at(4), at(1), at(2)]
@@ -149,7 +149,7 @@ async def test_create_slots_overlap_inside_the_batch_creates_none(db: FakeDataba
     anna = data.recruiter(db)
     batch = [NewSlot(anna.id, at(0)), NewSlot(anna.id, at(2)), NewSlot(anna.id, at(2.5))]
 
-    result = await slots.create_slots(db.uow_factory, batch)
+    result = await slots.create_slots(db.uow_factory, CreateSlots(tuple(batch)))
 
     error = error_of(result)
     assert type(error) is ConflictError
@@ -164,7 +164,7 @@ async def test_create_slots_overlap_with_a_stored_slot_creates_none(db: FakeData
     data.slot(db, anna, hour=10)
     batch = [NewSlot(anna.id, at(0)), NewSlot(anna.id, at(10))]
 
-    result = await slots.create_slots(db.uow_factory, batch)
+    result = await slots.create_slots(db.uow_factory, CreateSlots(tuple(batch)))
 
     error = error_of(result)
     assert isinstance(error, ConflictError)
@@ -176,7 +176,7 @@ async def test_create_slots_invalid_item_is_named_and_creates_none(db: FakeDatab
     anna = data.recruiter(db)
     batch = [NewSlot(anna.id, at(0)), NewSlot(anna.id, at(2)), NewSlot(anna.id, at(4), 5)]
 
-    result = await slots.create_slots(db.uow_factory, batch)
+    result = await slots.create_slots(db.uow_factory, CreateSlots(tuple(batch)))
 
     error = error_of(result)
     assert isinstance(error, ValidationError)
@@ -190,7 +190,7 @@ async def test_create_slots_with_an_unknown_recruiter_anywhere_creates_none(
     anna = data.recruiter(db)
     batch = [NewSlot(anna.id, at(0)), NewSlot(404, at(2))]
 
-    result = await slots.create_slots(db.uow_factory, batch)
+    result = await slots.create_slots(db.uow_factory, CreateSlots(tuple(batch)))
 
     assert error_of(result) == ValidationError("recruiter_id", "no such recruiter: 404", 404)
     assert_no_slot_written(db)
@@ -205,7 +205,7 @@ async def test_delete_slot_removes_a_slot_nobody_holds(
 ) -> None:
     target = data.slot(db, data.recruiter(db), status=status)
 
-    result = await slots.delete_slot(db.uow_factory, target.id)
+    result = await slots.delete_slot(db.uow_factory, DeleteSlot(target.id))
 
     assert value_of(result) is True
     assert db.row(Slot, target.id) is None
@@ -221,7 +221,7 @@ async def test_delete_slot_refuses_a_held_slot(db: FakeDatabase, status: SlotSta
     target = data.slot(db, data.recruiter(db), status=status)
     before = db.row(Slot, target.id)
 
-    result = await slots.delete_slot(db.uow_factory, target.id)
+    result = await slots.delete_slot(db.uow_factory, DeleteSlot(target.id))
 
     error = error_of(result)
     assert isinstance(error, InvalidTransitionError)
@@ -232,7 +232,7 @@ async def test_delete_slot_refuses_a_held_slot(db: FakeDatabase, status: SlotSta
 
 
 async def test_delete_slot_that_does_not_exist_is_not_found(db: FakeDatabase) -> None:
-    result = await slots.delete_slot(db.uow_factory, 404)
+    result = await slots.delete_slot(db.uow_factory, DeleteSlot(404))
 
     assert error_of(result) == NotFoundError("Slot", 404)
     assert db.commits == 0

@@ -13,8 +13,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from slotwise.api.auth import TokenTable
+from slotwise.api.auth import TokenTable, has_known_token
+from slotwise.api.docs import install_docs
 from slotwise.api.errors import install_error_handlers
+from slotwise.api.middleware.body_limit import BodyLimitMiddleware
 from slotwise.api.middleware.queries import QueryScopeMiddleware
 from slotwise.api.observability import (
     install_observability,
@@ -39,9 +41,17 @@ log = logging.getLogger(__name__)
 DESCRIPTION = """Booking interview slots with recruiters.
 
 Every `/api` route needs `Authorization: Bearer <token>`; `admin` tokens may do everything,
-`bot` tokens may read and book / confirm / release / reschedule for a candidate. Errors are
-`{"error": {"code", "message", "details"}}`.
+`bot` tokens may read and book / confirm / release / reschedule for a candidate (with
+`X-Telegram-Init-Data` when the server knows the bot's Telegram token). Errors are
+`{"error": {"code", "message", "details"}}`. Request bodies over 64 KiB (1 MiB for
+`POST /api/slots/bulk`, at most 500 slots) are refused with 413; datetimes must lie in
+1970-01-01T00:00:00Z .. 9000-01-01T00:00:00Z (exclusive). Single resources carry a strong
+`ETag`; `If-Match` on PATCH/DELETE of recruiters, cities and templates makes the write
+conditional (412 `precondition_failed` when the resource changed meanwhile).
 """
+
+#: Routes whose body limit is the bulk one, not the default.
+BULK_ROUTES = (("POST", "/api/slots/bulk"),)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,18 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = (
             db.build_session_factory(engine) if own_engine else db.get_session_factory()
         )
-        # --- cache: connect (owner: cache engineer) ----------------------------------------
         own_cache = await open_app_cache(settings)  # never raises: no Redis = uncached
-        # --- end cache connect ------------------------------------------------------------
-        await start_observability(app, engine)  # metrics engineer: SQL timing, pool gauges
+        await start_observability(app, engine)  # SQL timing, pool gauges
         try:
             yield
         finally:
-            await stop_observability(app)  # metrics engineer
-            # --- cache: disconnect (owner: cache engineer) ---------------------------------
+            await stop_observability(app)
             if own_cache:
                 await disconnect_cache()
-            # --- end cache disconnect ------------------------------------------------------
             await engine.dispose()
 
     app = FastAPI(
@@ -79,19 +85,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by install_docs from packaged assets instead of FastAPI's CDN pages.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
-    app.state.tokens = TokenTable.from_settings(settings)
+    tokens = app.state.tokens = TokenTable.from_settings(settings)
     install_error_handlers(app)
-    # --- observability middleware (owner: metrics engineer) -------------------------------
+    # Inside the request-id and metrics middlewares (a 413 is counted and carries its id),
+    # outside routing and body parsing.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=settings.slotwise_max_body_bytes,
+        routes={route: settings.slotwise_max_bulk_body_bytes for route in BULK_ROUTES},
+        authenticated=lambda scope: has_known_token(tokens, scope),
+    )
     # Added after install_error_handlers so it wraps the catch-all: request ids and request
     # metrics then cover 500/503 responses too.
     install_observability(app, settings)
-    # --- end observability ----------------------------------------------------------------
-    # --- query scope: per-request QueryCache and N+1 detector (owner: query engineer) -----
+    # Per-request QueryCache and N+1 detector.
     app.add_middleware(QueryScopeMiddleware)
-    # --- end query scope ------------------------------------------------------------------
     # Hot routes first: a request is matched against the routes in order.
     for module in (slots, recruiters, cities, candidates, templates, health):
         add_routes(app, module.router)
+    install_docs(app)
     return app

@@ -18,14 +18,21 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.types import Scope
 
 from slotwise.api.errors import ApiError
+from slotwise.domain.audit import Actor, ActorRole
 from slotwise.settings import Settings
 
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
     BOT = "bot"
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as a use case's command names it (recorded in the audit trail)."""
+        return Actor(ActorRole(self.value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,16 @@ def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, parsed as ``HTTPBearer`` does."""
     scheme, token = get_authorization_scheme_param(authorization)
     return token if token and scheme.lower() == "bearer" else None
+
+
+def has_known_token(tokens: TokenTable, scope: Scope) -> bool:
+    """Whether a raw ASGI request carries a configured bearer token (for middleware that must
+    tell anonymous callers apart before routing)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            token = bearer_token(value.decode("latin-1"))
+            return token is not None and tokens.role_for(token) is not None
+    return False
 
 
 class RoleGuard(HTTPBearer):

@@ -6,7 +6,8 @@ body itself is cached. Each key is the repository page's key plus a ``:json`` se
 lives under the same namespaces and version counters: exactly the writes that invalidate the
 repository's page (after their commit) invalidate this one, and a load that raced a write is
 not stored (the same lease check). The body is cached as text (no pickle); on a hit it goes
-out as it is, byte for byte what the uncached path renders.
+out as it is, byte for byte what the uncached path renders. The view without candidates (what
+bot tokens see) is cached under a key of its own.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from slotwise.cache.decorators import cached
 from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import Recruiter, Slot
 from slotwise.persistence.repository.base import Page
-from slotwise.persistence.uow import UnitOfWork
-from slotwise.repositories import SlotFilters
+from slotwise.repositories import SlotFilters, UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.slot import list_key as slot_list_key
 from slotwise.result import Error, Result
@@ -29,8 +29,15 @@ RENDER_VERSION = 1
 VIEW_SEGMENT = f"json{RENDER_VERSION}"
 
 
-def _slots_key(uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int) -> str:
-    return f"{slot_list_key(filters, limit, offset)}:{VIEW_SEGMENT}"
+#: The segment of the view without candidate data.
+PUBLIC_VIEW_SEGMENT = f"{VIEW_SEGMENT}p"
+
+
+def _slots_key(
+    uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int, with_candidates: bool
+) -> str:
+    view = VIEW_SEGMENT if with_candidates else PUBLIC_VIEW_SEGMENT
+    return f"{slot_list_key(filters, limit, offset)}:{view}"
 
 
 def _recruiters_key(
@@ -39,8 +46,8 @@ def _recruiters_key(
     return f"{CacheKeys.recruiters_list(active, city_id, limit, offset)}:{VIEW_SEGMENT}"
 
 
-def _render_slots(page: Page[Slot], limit: int, offset: int) -> str:
-    items = [slot_dict(s) for s in page.items]
+def _render_slots(page: Page[Slot], limit: int, offset: int, with_candidates: bool) -> str:
+    items = [slot_dict(s, with_candidate=with_candidates) for s in page.items]
     return render_json(page_dict(items, page.total, limit, offset)).decode()
 
 
@@ -53,11 +60,11 @@ def _render_recruiters(page: Page[Recruiter], limit: int, offset: int) -> str:
 # that wrote what the page shows reads the database, as the repository read does).
 @cached(key_builder=_slots_key, ttl=CacheTTL.SHORT)
 async def slots_page(
-    uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int
+    uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int, with_candidates: bool
 ) -> Result[str, Error]:
     """The JSON body of ``GET /api/slots`` for these filters and this page."""
     found = await uow.slots.list(filters, limit=limit, offset=offset)
-    return found.map(lambda page: _render_slots(page, limit, offset))
+    return found.map(lambda page: _render_slots(page, limit, offset, with_candidates))
 
 
 @cached(key_builder=_recruiters_key, ttl=CacheTTL.MEDIUM)

@@ -3,6 +3,7 @@
 * ``UowDep``: a read-only unit of work for queries (never committed).
 * ``UowFactoryDep``: what services take; each use case opens (and commits) its own.
 * ``AnyRoleDep`` / ``BotOrAdminDep`` / ``AdminDep``: authentication and the role check.
+* ``CandidateDep``: a bot-or-admin caller of a candidate action, bound to its Telegram user.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from fastapi import Depends, Path, Query, Request, Security
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.api.auth import Role, RoleGuard
+from slotwise.api.identity import CandidateCaller, candidate_caller
 from slotwise.api.schemas import INT64_MAX
-from slotwise.persistence.uow import UnitOfWork
-from slotwise.services.common import UowFactory
+from slotwise.repositories import UnitOfWork
+from slotwise.services.ports import UowFactory
 
 
 def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -44,6 +46,7 @@ UowFactoryDep = Annotated[UowFactory, Depends(get_uow_factory)]
 AnyRoleDep = Annotated[Role, Security(any_role)]
 BotOrAdminDep = Annotated[Role, Security(bot_or_admin)]
 AdminDep = Annotated[Role, Security(admin_only)]
+CandidateDep = Annotated[CandidateCaller, Depends(candidate_caller)]
 
 
 #: A path id: positive and within 64 bits (anything else is a 422, not a database error).

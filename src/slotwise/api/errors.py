@@ -9,6 +9,7 @@ HTTP errors, and anything unexpected (a database outage becomes 503 ``unavailabl
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +32,7 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
+from slotwise.services.common import PreconditionFailedError
 
 T = TypeVar("T")
 
@@ -47,6 +49,7 @@ _HTTP_CODES: dict[int, str] = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
@@ -115,6 +118,9 @@ def from_error(error: Error) -> ApiError:
         case InvalidTransitionError():
             details: Any = {"action": error.action, "from_status": error.from_status}
             return ApiError(409, "invalid_transition", error.message, details)
+        case PreconditionFailedError():
+            details = {"entity": error.entity_type, "header": "If-Match"}
+            return ApiError(412, "precondition_failed", error.message, details)
         case ConflictError():
             details = {"entity": error.entity_type, "field": error.conflicting_field}
             return ApiError(409, "conflict", error.message, details)
@@ -125,6 +131,12 @@ def from_error(error: Error) -> ApiError:
             details = [{"field": error.field, "message": error.message}]
             return ApiError(422, "validation_error", str(error), details)
         case DatabaseError():
+            cause = error.original_exception
+            log.warning(
+                "database unavailable in %s: %s",
+                error.operation,
+                outage_cause(cause) if cause is not None else error.message,
+            )
             return unavailable()
     return ApiError(500, "internal_error", "internal server error")  # pragma: no cover
 
@@ -226,11 +238,33 @@ class CatchAllMiddleware:
             await response(scope, receive, send)
 
 
+#: Where a driver's message starts quoting a statement's parameter (asyncpg: "invalid input
+#: for query argument $1: <value>"); the rest of such a message is not logged.
+_PARAMETER_QUOTE = re.compile(r"(query argument \$\d+|parameters?)\s*[:=].*", re.I | re.S)
+_MAX_CAUSE_LENGTH = 300
+
+
+def outage_cause(exc: BaseException) -> str:
+    """``Type: message`` of what made the database unavailable, safe to log.
+
+    SQLAlchemy's own text of a statement error carries the SQL and its parameters, so the
+    driver's original exception is described instead, on one line, cut where a driver would
+    quote a parameter value; tokens are masked by the log formatter as everywhere else.
+    """
+    names = [type(exc).__name__]
+    cause: BaseException = exc
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        cause = exc.orig
+        names.append(type(cause).__name__)
+    message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    message = _PARAMETER_QUOTE.sub(r"\1: [not logged]", message)[:_MAX_CAUSE_LENGTH]
+    return f"{' <- '.join(names)}: {message}" if message else " <- ".join(names)
+
+
 def _unexpected(scope: Scope, exc: Exception) -> JSONResponse:
     where = f"{scope.get('method', '?')} {scope.get('path', '?')}"
     if isinstance(exc, OUTAGE_EXCEPTIONS):
-        # The type only: a driver's message may carry SQL parameter values.
-        log.warning("database unavailable during %s: %s", where, type(exc).__name__)
+        log.warning("database unavailable during %s: %s", where, outage_cause(exc))
         err = unavailable()
         return error_response(err.status, err.code, err.message, None, err.headers)
     log.error("unhandled error during %s", where, exc_info=exc)
@@ -251,6 +285,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "the token's role may not do this (`forbidden`)",
         404: "no such entity (`not_found`)",
         409: "a conflicting state (`conflict` or `invalid_transition`)",
+        412: "the resource's ETag is not one that If-Match names (`precondition_failed`)",
+        413: "the request body is over the route's size limit (`payload_too_large`)",
         422: "the request is invalid (`validation_error`)",
         503: "the database is unavailable (`unavailable`)",
     }

@@ -42,15 +42,10 @@ def valid_request_id(value: str) -> bool:
 
 def install_observability(app: FastAPI, settings: Settings) -> Observability:
     configure_logging(settings.slotwise_log_level, settings.slotwise_log_json)
-    register_secrets(
-        t.get_secret_value()
-        for t in (*settings.slotwise_admin_tokens, *settings.slotwise_bot_tokens)
-    )
+    register_secrets(settings.secret_values())
     observability = Observability(redis_client=cache_client)
     app.state.observability = observability
     add_routes(app, metrics_routes.router)
-    if not settings.slotwise_observability:
-        return observability  # only to measure what the rest costs (slotwise.bench)
     app.add_middleware(RequestMetricsMiddleware)
     if tracing.tracing_requested():
         tracing.instrument_app(app, observability.enable_tracing())
@@ -62,7 +57,7 @@ def install_observability(app: FastAPI, settings: Settings) -> Observability:
 
 async def start_observability(app: FastAPI, engine: AsyncEngine) -> None:
     observability: Observability | None = getattr(app.state, "observability", None)
-    if observability is not None and app.state.settings.slotwise_observability:
+    if observability is not None:
         await observability.start(engine)
 
 

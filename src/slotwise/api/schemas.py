@@ -1,22 +1,33 @@
 """Request and response shapes of the HTTP API (pydantic), kept apart from the ORM models.
 
 Bodies forbid unknown fields; ids are bounded to 64 bits (what the database stores); every
-datetime must carry an offset; timezones must be IANA names; text must be valid UTF-8 without
-NUL (PostgreSQL rejects both, and a client must get a 422 for them, not a 500).
+datetime must carry an offset and lie in ``[EARLIEST, LATEST)`` (see ``ApiDatetime``);
+timezones must be IANA names; text must be valid UTF-8 without NUL (PostgreSQL rejects both,
+and a client must get a 422 for them, not a 500).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from slotwise.api.render import recruiter_dict, slot_dict
+from slotwise.api.render import city_dict, recruiter_dict, slot_dict, template_dict
+from slotwise.domain.audit import ActorRole, SlotEvent
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, is_valid_timezone
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
+
+#: The instants the API accepts: from EARLIEST (inclusive) to LATEST (exclusive). Why these:
+#: far inside what PostgreSQL's timestamptz and Python's datetime hold, so that converting any
+#: accepted value to another offset, or adding a slot's duration to it, cannot overflow (the
+#: cache key builders and the overlap checks do both); a year-9999 or year-1 input is a 422.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+#: The most slots one bulk create may carry (more is a 422).
+MAX_BULK_SLOTS = 500
 
 Id = Annotated[int, Field(ge=1, le=INT64_MAX, description="a positive 64-bit id")]
 TelegramId = Annotated[int, Field(ge=1, le=INT64_MAX, description="the candidate's Telegram id")]
@@ -52,6 +63,19 @@ def _http_url(value: str) -> str:
         raise ValueError("must be an http(s) URL")
     return value
 
+
+def _in_range(value: datetime) -> datetime:
+    # Aware datetimes compare as instants (no conversion, so no overflow at the extremes).
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(
+            f"must be from {EARLIEST:%Y-%m-%dT%H:%M:%SZ} up to (not including) "
+            f"{LATEST:%Y-%m-%dT%H:%M:%SZ}"
+        )
+    return value
+
+
+#: Every datetime the API accepts, in a body or a query: with an offset, within the range.
+ApiDatetime = Annotated[AwareDatetime, AfterValidator(_in_range)]
 
 CleanText = Annotated[str, AfterValidator(_clean_text)]
 Name120 = Annotated[
@@ -127,13 +151,7 @@ class CityOut(BaseModel):
 
     @classmethod
     def of(cls, city: City) -> CityOut:
-        return cls(
-            id=city.id,
-            name=city.name,
-            timezone=city.timezone,
-            active=city.active,
-            responsible_recruiter_id=city.responsible_recruiter_id,
-        )
+        return cls.model_validate(city_dict(city))
 
 
 class CityCreate(Body):
@@ -203,6 +221,12 @@ class CandidateOut(BaseModel):
     timezone: str | None
 
 
+_CANDIDATE_DESCRIPTION = (
+    "the candidate holding the slot; null when it is free, and always null in slot lists and "
+    "single slots read with a bot token (they show the status only)"
+)
+
+
 class SlotOut(BaseModel):
     id: int
     recruiter_id: int
@@ -210,7 +234,7 @@ class SlotOut(BaseModel):
     start_utc: datetime
     duration_min: int
     status: SlotStatus
-    candidate: CandidateOut | None
+    candidate: CandidateOut | None = Field(description=_CANDIDATE_DESCRIPTION)
     recruiter: Ref
     city: Ref | None
 
@@ -223,12 +247,14 @@ class SlotOut(BaseModel):
 class SlotCreate(Body):
     recruiter_id: Id
     city_id: Id | None = None
-    start_utc: AwareDatetime = Field(examples=["2026-12-01T09:00:00Z"])
+    start_utc: ApiDatetime = Field(examples=["2026-12-01T09:00:00Z"])
     duration_min: Duration = 60
 
 
 class SlotBulkCreate(Body):
-    slots: list[SlotCreate] = Field(min_length=1, max_length=500)
+    slots: list[SlotCreate] = Field(
+        min_length=1, max_length=MAX_BULK_SLOTS, description=f"1 to {MAX_BULK_SLOTS} slots"
+    )
 
 
 class BookRequest(Body):
@@ -246,6 +272,36 @@ class RescheduleRequest(Body):
     new_slot_id: Id
 
 
+class SlotEventOut(BaseModel):
+    """One booking transition of a slot's audit trail."""
+
+    id: int
+    slot_id: int
+    action: str = Field(description="book, approve, confirm, release, cancel or reschedule")
+    from_status: SlotStatus
+    to_status: SlotStatus
+    actor_role: ActorRole = Field(description="the role of the token that made the change")
+    candidate_telegram_id: int | None = Field(
+        description="the candidate the change is about (who booked, or who held the slot)"
+    )
+    related_slot_id: int | None = Field(description="reschedule: the other slot of the move")
+    at: datetime
+
+    @classmethod
+    def of(cls, event: SlotEvent) -> SlotEventOut:
+        return cls(
+            id=event.id,
+            slot_id=event.slot_id,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            actor_role=event.actor_role,
+            candidate_telegram_id=event.candidate_telegram_id,
+            related_slot_id=event.related_slot_id,
+            at=event.at,
+        )
+
+
 # --- templates --------------------------------------------------------------------------------
 
 
@@ -257,7 +313,7 @@ class TemplateOut(BaseModel):
 
     @classmethod
     def of(cls, template: Template) -> TemplateOut:
-        return cls(id=template.id, city_id=template.city_id, key=template.key, text=template.text)
+        return cls.model_validate(template_dict(template))
 
 
 class TemplateCreate(Body):

@@ -1,9 +1,9 @@
 """What the cache needs from a unit of work, and where to find it from a session.
 
 Repositories hand the decorators their session; the session's unit of work (registered under
-``SCOPE_KEY`` in ``session.info``) decides when invalidation happens (after its commit) and
+``UOW_KEY`` in ``session.info``) decides when invalidation happens (after its commit) and
 whether what it reads may be stored. The cache declares this Protocol so that it depends on no
-particular unit of work; ``slotwise.persistence.uow.UnitOfWork`` satisfies it.
+particular unit of work; ``slotwise.persistence.uow.BaseUnitOfWork`` satisfies it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-#: ``session.info`` key under which a session's unit of work is registered.
-SCOPE_KEY = "slotwise.uow"
+from slotwise.persistence.uow import UOW_KEY
 
 
 class CacheScope(Protocol):
@@ -32,5 +31,5 @@ class CacheScope(Protocol):
 
 def scope_of(session: AsyncSession) -> CacheScope | None:
     """The unit of work that owns ``session``, if any."""
-    scope: CacheScope | None = session.info.get(SCOPE_KEY)
+    scope: CacheScope | None = session.info.get(UOW_KEY)
     return scope

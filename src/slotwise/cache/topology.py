@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -21,13 +21,40 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
 
-if TYPE_CHECKING:
-    from slotwise.cache.config import CacheConfig
-
 #: Run on every new data-node connection once redis-py's handshake (AUTH, HELLO, SELECT) is done.
 ConnectHook = Callable[[AbstractConnection], Awaitable[None]]
 #: What the cache talks to: the two client classes answer the same commands the cache uses.
 CacheRedis = Redis | RedisCluster
+
+
+class CacheConfig(Protocol):
+    """What building a client needs of ``slotwise.cache.config.CacheConfig`` (named here
+    structurally: the config module builds its client with this one)."""
+
+    @property
+    def mode(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def db(self) -> int: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def max_connections(self) -> int: ...
+    @property
+    def socket_timeout(self) -> float: ...
+    @property
+    def connect_timeout(self) -> float: ...
+    @property
+    def cluster_nodes(self) -> tuple[tuple[str, int], ...]: ...
+    @property
+    def sentinels(self) -> tuple[tuple[str, int], ...]: ...
+    @property
+    def sentinel_master(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
-"""``UnitOfWork``: one session, one transaction, and what must happen after it commits.
+"""``BaseUnitOfWork``: one session, one transaction, and what must happen after it commits.
 
-    async with UnitOfWork() as uow:
+    async with UnitOfWork() as uow:          # slotwise.repositories.UnitOfWork
         result = await uow.recruiters.get_active()
         ...
         await uow.commit()
@@ -9,8 +9,13 @@ Leaving the block without ``commit()`` rolls back. After-commit actions (cache i
 the main one) run only once the database has the data, so no reader can refill a cache with a
 row that is about to change; on rollback they are dropped.
 
-The repositories are imported here (the spec puts UnitOfWork in ``core``); they depend only on
-``core.repository`` and ``core.result``, so there is no import cycle.
+This class owns the transaction only; which repositories share its session is the business of
+a subclass (``slotwise.repositories.UnitOfWork``), so this module imports no repository.
+
+A write unit of work (not ``read_only``) on PostgreSQL starts its transaction with
+``SET LOCAL lock_timeout`` (``SLOTWISE_LOCK_TIMEOUT_MS``, 2 s by default): a row lock held by
+another request longer than that ends the wait with SQLSTATE 55P03, a ConflictError ("retry"),
+instead of a request that hangs until the driver's command timeout.
 """
 
 from __future__ import annotations
@@ -20,36 +25,26 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
-from slotwise.cache.scope import SCOPE_KEY
 from slotwise.persistence import db
 from slotwise.persistence.repository.errors import DB_EXCEPTIONS, classify
-from slotwise.repositories import (
-    CityRepository,
-    RecruiterRepository,
-    SlotRepository,
-    TemplateRepository,
-    UserRepository,
-)
 from slotwise.result import Error, Failure, Result, Success
+from slotwise.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[Any]]
 
-#: ``session.info`` key under which a session's unit of work can be found: the cache's
-#: (its decorators defer invalidation to after commit through it).
-UOW_KEY = SCOPE_KEY
+#: ``session.info`` key under which a session's unit of work can be found (the cache's
+#: decorators reach it there to defer invalidation to after commit).
+UOW_KEY = "slotwise.uow"
 
 
-class UnitOfWork:
-    recruiters: RecruiterRepository
-    cities: CityRepository
-    slots: SlotRepository
-    templates: TemplateRepository
-    users: UserRepository
+class BaseUnitOfWork:
     session: AsyncSession
 
     def __init__(
@@ -62,6 +57,7 @@ class UnitOfWork:
         self.read_only = read_only
         self._after_commit: list[AfterCommit] = []
         #: Free-form state for collaborators (the cache keeps the namespaces it must skip).
+        #: It describes the current transaction: commit, rollback and leaving the block clear it.
         self.info: dict[str, Any] = {}
 
     async def __aenter__(self) -> Self:
@@ -76,11 +72,6 @@ class UnitOfWork:
         else:
             self.session = factory()
         self.session.info[UOW_KEY] = self
-        self.recruiters = RecruiterRepository(self.session)
-        self.cities = CityRepository(self.session)
-        self.slots = SlotRepository(self.session)
-        self.templates = TemplateRepository(self.session)
-        self.users = UserRepository(self.session)
         return self
 
     async def __aexit__(
@@ -93,7 +84,7 @@ class UnitOfWork:
         # ROLLBACK but, unlike rollback(), does not expire what was read, so entities read in
         # the block stay usable after it (``async with ...: r = await uow.x.get(1)``, then r).
         self._after_commit.clear()
-        self.info.pop("cache.dirty", None)
+        self.info.clear()
         try:
             await self.session.close()
         except DB_EXCEPTIONS:  # the connection may already be gone; it is discarded
@@ -107,12 +98,29 @@ class UnitOfWork:
     def pending_after_commit(self) -> int:
         return len(self._after_commit)
 
+    def snapshot_is_fresh(self) -> bool:
+        """May what this session reads now be stored under a cache token taken now?
+
+        Yes outside a transaction, on PostgreSQL (READ COMMITTED: a new snapshot per
+        statement), and in a SQLite write transaction (BEGIN IMMEDIATE holds the write lock, so
+        nothing can commit after its snapshot). A SQLite read transaction (BEGIN DEFERRED)
+        keeps the snapshot of its first read, which may predate the token: only its first read
+        may fill the cache.
+        """
+        if not self.session.in_transaction():
+            return True
+        bind = self.session.sync_session.get_bind()
+        if bind.dialect.name != "sqlite":
+            return True
+        options = bind.get_execution_options() if isinstance(bind, Engine) else {}
+        return bool(options.get(db.SQLITE_BEGIN, "IMMEDIATE") == "IMMEDIATE")
+
     async def commit(self) -> None:
         """Commit, then run the after-commit actions (their failures are logged, not raised:
         the data is already durable)."""
         await self.session.commit()
         actions, self._after_commit = self._after_commit, []
-        self.info.pop("cache.dirty", None)
+        self.info.clear()
         for action in actions:
             try:
                 await action()
@@ -135,31 +143,35 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         self._after_commit.clear()
-        self.info.pop("cache.dirty", None)
+        self.info.clear()
         await self.session.rollback()
 
     async def flush(self) -> None:
         await self.session.flush()
 
-    def snapshot_is_fresh(self) -> bool:
-        """May what this session reads now be stored under a cache token taken now?
 
-        Yes outside a transaction, on PostgreSQL (READ COMMITTED: a new snapshot per
-        statement), and in a SQLite write transaction (BEGIN IMMEDIATE holds the write lock,
-        so nothing can commit after its snapshot). A SQLite read transaction (BEGIN DEFERRED)
-        keeps the snapshot of its first read, which may predate the token.
-        """
-        session = self.session
-        if not session.in_transaction():
-            return True
-        bind = session.sync_session.get_bind()
-        if bind.dialect.name != "sqlite":
-            return True
-        options = bind.get_execution_options() if isinstance(bind, Engine) else {}
-        return bool(options.get(db.SQLITE_BEGIN, "IMMEDIATE") == "IMMEDIATE")
-
-
-def current_uow(session: AsyncSession) -> UnitOfWork | None:
+def current_uow(session: AsyncSession) -> BaseUnitOfWork | None:
     """The unit of work that owns ``session``, if any."""
     uow = session.info.get(UOW_KEY)
-    return uow if isinstance(uow, UnitOfWork) else None
+    return uow if isinstance(uow, BaseUnitOfWork) else None
+
+
+def lock_timeout_ms(connection: Connection) -> int:
+    """The engine's lock timeout (set by ``db.build_engine``), else the settings' one."""
+    configured = connection.get_execution_options().get(db.LOCK_TIMEOUT_MS)
+    return int(configured if configured is not None else get_settings().slotwise_lock_timeout_ms)
+
+
+@event.listens_for(Session, "after_begin")
+def _bound_lock_waits(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    """The first statement of a write unit of work's transaction on PostgreSQL: its lock
+    waits end after ``lock_timeout`` (SQLite serialises writers at BEGIN IMMEDIATE instead,
+    bounded by its busy timeout). Sessions outside a unit of work and readers are left alone."""
+    uow = session.info.get(UOW_KEY)
+    if not isinstance(uow, BaseUnitOfWork) or uow.read_only:
+        return
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_timeout_ms(connection)}")

@@ -9,16 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from slotwise.cache.decorators import cached, invalidate_cache
 from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import City
-from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.persistence.repository.base import Page
 from slotwise.repositories.cache_keys import CacheKeys
+from slotwise.repositories.locking import LockingReads
 from slotwise.result import Error, Result
 
 
-class CityRepository(BaseRepository[City]):
+class CityRepository(LockingReads[City]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(City, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     @cached(key_builder=lambda self, id: CacheKeys.city(id), ttl=CacheTTL.LONG)
     async def get(self, id: int) -> Result[City, Error]:
         return await super().get(id)
@@ -47,8 +48,6 @@ class CityRepository(BaseRepository[City]):
     )
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
-
-    # --- end cache -------------------------------------------------------------------------
 
     @cached(key_builder=lambda self: CacheKeys.cities_active(), ttl=CacheTTL.LONG)
     async def get_active(self) -> Result[Sequence[City], Error]:

@@ -16,7 +16,7 @@ class UserRepository(BaseRepository[User]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(User, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     @invalidate_cache("user:{arg1}", "user:telegram:{arg1.telegram_id}")
     async def add(self, entity: User) -> Result[User, Error]:
         return await super().add(entity)
@@ -29,12 +29,15 @@ class UserRepository(BaseRepository[User]):
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
 
-    # --- end cache -------------------------------------------------------------------------
-
     @cached(
         key_builder=lambda self, telegram_id: CacheKeys.user_by_telegram(telegram_id),
         ttl=CacheTTL.MEDIUM,
     )
     async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
+        return await self.load_by_telegram_id(telegram_id)
+
+    async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
+        """``get_by_telegram_id`` from the database, never the cache: what a write transaction
+        reads while it holds a row lock (no Redis round trip inside the lock)."""
         stmt = self._select().where(User.telegram_id == telegram_id)
         return await self._one("get_by_telegram_id", stmt, telegram_id)

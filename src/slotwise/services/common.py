@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
 
 from slotwise.domain.models import NotHolder, TransitionRejected
-from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.result import (
     ConflictError,
     Error,
@@ -17,11 +16,37 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
+from slotwise.services.ports import Existence, UnitOfWork
 
 T = TypeVar("T")
+E = TypeVar("E")
 
-#: How services open a unit of work (the API passes one bound to its engine).
-UowFactory = Callable[[], UnitOfWork]
+#: What the client expects the row it changes to be (HTTP ``If-Match``, as the API renders
+#: the row): decided on the row-locked, freshly read entity inside the write transaction, so
+#: no concurrent write can slip between the check and the change. None: no expectation.
+Precondition: TypeAlias = Callable[[E], bool] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreconditionFailedError(ConflictError):
+    """The row is no longer what the client's precondition names (someone changed it since
+    the client read it): a ConflictError that the HTTP edge maps to 412."""
+
+
+def check_precondition(
+    precondition: Precondition[E], entity: E, entity_type: str
+) -> Failure[Error] | None:
+    """A failure when ``entity`` (read row-locked) does not meet ``precondition``."""
+    if precondition is None or precondition(entity):
+        return None
+    return Failure(
+        PreconditionFailedError(
+            entity_type,
+            f"the {entity_type.lower()} has changed since the version If-Match names; "
+            "read it again",
+            "If-Match",
+        )
+    )
 
 
 async def finish(uow: UnitOfWork, value: T) -> Result[T, Error]:
@@ -50,7 +75,7 @@ def not_holder(exc: NotHolder) -> Failure[Error]:
 
 
 async def check_exists(
-    repo: BaseRepository[Any], field: str, what: str, ident: int | None, *, value: object = None
+    repo: Existence, field: str, what: str, ident: int | None, *, value: object = None
 ) -> Result[None, Error]:
     """A referenced id that does not exist is the client's mistake (422), not a conflict;
     ``None`` (no reference) passes."""
@@ -62,11 +87,6 @@ async def check_exists(
     if not found.value:
         return Failure(ValidationError(field, f"no such {what}: {ident}", value))
     return Success(None)
-
-
-def pick(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
-    """The entries of ``fields`` an entity may be built from."""
-    return {k: v for k, v in fields.items() if k in allowed}
 
 
 def apply_changes(entity: object, changes: Mapping[str, Any], allowed: frozenset[str]) -> None:

@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from slotwise.domain.models import Slot, SlotStatus
-from slotwise.persistence.repository.base import BaseRepository
-from slotwise.persistence.uow import UnitOfWork
 from slotwise.result import (
     ConflictError,
     Error,
@@ -23,7 +20,8 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
-from slotwise.services.common import UowFactory, check_exists, finish
+from slotwise.services.common import check_exists, finish
+from slotwise.services.ports import Existence, UnitOfWork, UowFactory
 
 DELETABLE = frozenset({SlotStatus.FREE, SlotStatus.CANCELED})
 
@@ -36,21 +34,38 @@ class NewSlot:
     city_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CreateSlots:
+    """A batch created all or nothing."""
+
+    slots: tuple[NewSlot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSlot:
+    slot_id: int
+
+
 async def create_slot(uow_factory: UowFactory, new: NewSlot) -> Result[Slot, Error]:
-    created = await create_slots(uow_factory, [new])
+    created = await create_slots(uow_factory, CreateSlots((new,)))
     return created.map(lambda slots: slots[0])
 
 
-async def create_slots(
-    uow_factory: UowFactory, batch: Sequence[NewSlot]
-) -> Result[list[Slot], Error]:
-    """Create every slot of ``batch`` or none; errors name the failing item (``slots[i]``)."""
+async def create_slots(uow_factory: UowFactory, cmd: CreateSlots) -> Result[list[Slot], Error]:
+    """Create every slot of the batch or none; errors name the failing item (``slots[i]``).
+
+    The rows are inserted in (recruiter, start) order, whatever the request's order: two
+    batches that overlap wait on each other's first common slot instead of each holding one
+    the other needs (a deadlock). They come back in the request's order.
+    """
+    batch = cmd.slots
     async with uow_factory() as uow:
         checked = await _check_references(uow, batch)
         if isinstance(checked, Failure):
             return checked
-        ids: list[int] = []
-        for index, new in enumerate(batch):
+        ids: dict[int, int] = {}
+        for index in insert_order(batch):
+            new = batch[index]
             added = await uow.slots.add(
                 Slot(
                     recruiter_id=new.recruiter_id,
@@ -62,18 +77,23 @@ async def create_slots(
             )
             if isinstance(added, Failure):
                 return Failure(_at(added.error, index, len(batch)))
-            ids.append(added.value.id)
+            ids[index] = added.value.id
         # Reload with recruiter and city (one statement); the rows are this transaction's own.
-        loaded = await uow.slots.lock_many(ids)
+        loaded = await uow.slots.lock_many(list(ids.values()))
         if isinstance(loaded, Failure):
             return loaded
         by_id = {slot.id: slot for slot in loaded.value}
-        return await finish(uow, [by_id[i] for i in ids])
+        return await finish(uow, [by_id[ids[index]] for index in range(len(batch))])
+
+
+def insert_order(batch: Sequence[NewSlot]) -> list[int]:
+    """The batch's indexes sorted by (recruiter, start): one order for every transaction."""
+    return sorted(range(len(batch)), key=lambda i: (batch[i].recruiter_id, batch[i].start_utc))
 
 
 async def _check_references(uow: UnitOfWork, batch: Sequence[NewSlot]) -> Result[None, Error]:
     """Unknown recruiter or city ids are the client's mistake (422), not a conflict."""
-    checks: list[tuple[str, BaseRepository[Any], set[int]]] = [
+    checks: list[tuple[str, Existence, set[int]]] = [
         ("recruiter_id", uow.recruiters, {n.recruiter_id for n in batch}),
         ("city_id", uow.cities, {n.city_id for n in batch if n.city_id is not None}),
     ]
@@ -97,10 +117,10 @@ def _at(error: Error, index: int, size: int) -> Error:
     return error
 
 
-async def delete_slot(uow_factory: UowFactory, slot_id: int) -> Result[bool, Error]:
+async def delete_slot(uow_factory: UowFactory, cmd: DeleteSlot) -> Result[bool, Error]:
     """Delete a slot nobody holds (free or canceled); an active one must be released first."""
     async with uow_factory() as uow:
-        found = await uow.slots.get_for_update(slot_id)
+        found = await uow.slots.get_for_update(cmd.slot_id)
         if isinstance(found, Failure):
             return found
         status = SlotStatus(found.value.status)
@@ -114,7 +134,7 @@ async def delete_slot(uow_factory: UowFactory, slot_id: int) -> Result[bool, Err
                     from_status=status.value,
                 )
             )
-        deleted = await uow.slots.delete(slot_id)
+        deleted = await uow.slots.delete(cmd.slot_id)
         if isinstance(deleted, Failure):
             return deleted
         return await finish(uow, True)

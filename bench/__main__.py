@@ -1,0 +1,5 @@
+"""``python -m bench``: the benchmark's command line (``bench.cli``)."""
+
+from bench.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""The observability scenario's baseline (``bench.apps.app_without_observability``) is
+``create_app`` minus the observability stack, and nothing else: same routes in the same order,
+same middlewares but the two observability ones, and it serves the same answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import httpx
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from starlette.routing import BaseRoute
+
+from bench.apps import app_without_observability
+from slotwise.api.app import create_app
+from slotwise.api.middleware.metrics import RequestMetricsMiddleware
+from slotwise.api.observability import REQUEST_ID_HEADER
+from slotwise.settings import Settings
+
+OBSERVABILITY = {CorrelationIdMiddleware, RequestMetricsMiddleware}
+
+
+def _settings(tmp_path: Path, token: str) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'apps.db'}",
+        cache_enabled=False,
+        slotwise_admin_tokens=token,
+        slotwise_bot_tokens=[],
+        slotwise_log_level="WARNING",
+    )
+
+
+def _route(route: BaseRoute) -> tuple[str, frozenset[str]]:
+    return (getattr(route, "path", ""), frozenset(getattr(route, "methods", None) or ()))
+
+
+def _middlewares(app: FastAPI) -> list[type]:
+    return [m.cls for m in app.user_middleware]  # type: ignore[misc]
+
+
+def test_the_baseline_is_create_app_without_the_observability_stack(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, "t")
+    full, bare = create_app(settings), app_without_observability(settings)
+
+    assert [_route(r) for r in bare.routes] == [_route(r) for r in full.routes]
+    assert _middlewares(bare) == [m for m in _middlewares(full) if m not in OBSERVABILITY]
+    assert set(_middlewares(full)) >= OBSERVABILITY
+    assert bare.exception_handlers.keys() == full.exception_handlers.keys()
+
+
+async def test_both_serve_the_same_answer_only_one_with_a_request_id(tmp_path: Path) -> None:
+    from slotwise.persistence import db
+    from slotwise.persistence.migrate import upgrade
+
+    token = secrets.token_urlsafe(16)
+    settings = _settings(tmp_path, token)
+    engine = db.build_engine(settings)
+    try:
+        await upgrade(engine, "head")
+    finally:
+        await engine.dispose()
+    answers: dict[str, tuple[int, object, bool]] = {}
+    for name, app in (
+        ("full", create_app(settings)),
+        ("bare", app_without_observability(settings)),
+    ):
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                response = await client.get(
+                    "/api/cities", headers={"Authorization": f"Bearer {token}"}
+                )
+        answers[name] = (
+            response.status_code,
+            response.json(),
+            REQUEST_ID_HEADER in response.headers,
+        )
+    (full_status, full_body, full_id), (bare_status, bare_body, bare_id) = (
+        answers["full"],
+        answers["bare"],
+    )
+    assert full_status == bare_status == 200
+    assert full_body == bare_body
+    assert full_id and not bare_id
