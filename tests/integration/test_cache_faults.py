@@ -250,15 +250,19 @@ async def test_a_writer_killed_between_commit_and_invalidation(
 
 
 async def test_commit_that_commits_and_then_raises(
-    checker: Checker, make_uow: Callable[[], UnitOfWork]
+    checker: Checker, apis: list[Api], make_uow: Callable[[], UnitOfWork]
 ) -> None:
+    """The writer invalidates although COMMIT raised: no stale read, and the cache serves
+    again at once (not only once the write intents have expired)."""
     for step in range(3):
         assert not checker.write(f"RAISE-{step}", through=step)  # the reply says it failed
         checker.tally.failed.clear()
         assert await _db_name(make_uow, checker.recruiter_id) == f"RAISE-{step}"
         checker.acknowledged(f"RAISE-{step}")
         checker.read_all()
+        hits = sum(api.hits() for api in apis)
         checker.read_all()
+        assert sum(api.hits() for api in apis) > hits
     assert_clean(checker)
 
 
