@@ -102,8 +102,8 @@ class CacheClient(RedisAccess):
             redis = await self._ready()
             if redis is None:
                 return UNAVAILABLE
-        self.lease.ensure_probing(self)
         if not self.lease.fresh():
+            self.lease.ensure_probing(self)
             await self.lease.renew_now(self)  # no hit unless a write landed just now
         keys = key_set(self.prefix, key)
         guard_keys = layout.guard_keys(self.prefix, guards) if guards else ()
@@ -116,22 +116,23 @@ class CacheClient(RedisAccess):
             return UNAVAILABLE
         self.breaker.record_success()
         versions = reply[1:]
-        if None not in versions and not any(v.startswith(INTENT) for v in versions):  # type: ignore[union-attr]
+        if None not in versions:
             nv = len(keys.versions)
             token: bytes = b",".join(versions[:nv])  # type: ignore[arg-type]
-            value = reply[0]
-            cut = len(token)
-            if value is not None and value.startswith(token) and self.lease.fresh():
-                mark = value[cut : cut + 1]
-                if mark == b"|":
-                    return memoryview(value)[cut + 1 :]
-                if mark == b";":
-                    found = await self._check_deps(redis, value, cut)
-                    if found is not None:
-                        return found
-            if not lock:
-                guard = b",".join(versions[nv:]).decode()  # type: ignore[arg-type]
-                return Miss(token.decode(), guard=guard)
+            if INTENT not in token:  # tokens are hex: "!" only starts an intent
+                value = reply[0]
+                cut = len(token)
+                if value is not None and value.startswith(token) and self.lease.fresh():
+                    mark = value[cut : cut + 1]
+                    if mark == b"|":
+                        return memoryview(value)[cut + 1 :]
+                    if mark == b";":
+                        found = await self._check_deps(redis, value, cut)
+                        if found is not None:
+                            return found
+                guard = b",".join(versions[nv:])  # type: ignore[arg-type]
+                if not lock and INTENT not in guard:
+                    return Miss(token.decode(), guard=guard.decode())
         return await self._miss(redis, keys, guard_keys, versions, lock)
 
     async def _miss(
