@@ -36,6 +36,8 @@ WRITER_PATIENCE = 1.0
 
 
 class Probing(Protocol):
+    lease: WriteLease
+
     async def probe(self) -> None: ...
 
 
@@ -104,8 +106,8 @@ async def _probe_loop(owner: weakref.ref[Probing]) -> None:
     current = asyncio.current_task()
     while True:
         client = owner()
-        if client is None:
-            return
+        if client is None or client.lease._task is not current:
+            return  # the client is gone, or probes from another loop now (one loop at a time)
         try:
             with _untraced():
                 await client.probe()
