@@ -118,6 +118,9 @@ async def test_every_cached_read_returns_on_a_hit_what_it_returned_on_the_miss(
             uow.templates.get_for_city(city_id),
             uow.templates.resolve(city_id, "greeting"),
             uow.users.get_by_telegram_id(777),
+            uow.recruiters.list(),
+            uow.cities.list(),
+            uow.slots.list(),
         ]
 
     async with make_uow() as uow:

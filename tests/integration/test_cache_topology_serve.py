@@ -41,16 +41,9 @@ class Deployment:
     prefix: str
 
 
-# Until the cache's keys are laid out for Cluster (one hash slot per lookup, issue 14 phase
-# B), every multi-key command there is refused: the cache fails open and serves no hit.
-CLUSTER_LAYOUT_PENDING = pytest.mark.xfail(
-    strict=True, reason="no hits on a cluster until the key layout puts a lookup in one slot"
-)
-
-
 @pytest.fixture(
     scope="module",
-    params=[pytest.param("cluster", marks=CLUSTER_LAYOUT_PENDING), "sentinel"],
+    params=["cluster", "sentinel"],
 )
 def deployment(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _engine: AsyncEngine

@@ -169,6 +169,7 @@ class FakeUnitOfWork:
         self.db = db
         self.writes: dict[type[Entity], dict[int, Row | None]] = {model: {} for model in MODELS}
         self.identity: dict[tuple[type[Entity], int], Entity] = {}
+        self._before_commit: list[Callable[[], Any]] = []
         self._after_commit: list[Callable[[], Any]] = []
         self.info: dict[str, Any] = {}
         self.commits = 0
@@ -210,11 +211,15 @@ class FakeUnitOfWork:
 
     def _discard(self) -> None:
         self.writes = {model: {} for model in MODELS}
+        self._before_commit.clear()
         self._after_commit.clear()
 
     # --- the UnitOfWork surface the services use -----------------------------------------
 
-    def after_commit(self, action: Callable[[], Any]) -> None:
+    def before_commit(self, action: Callable[[], Any]) -> None:
+        self._before_commit.append(action)
+
+    def after_commit(self, action: Callable[[], Any], *, also_if_unsure: bool = False) -> None:
         self._after_commit.append(action)
 
     @property
@@ -223,6 +228,8 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         assert not self.closed, "commit on a closed unit of work"
+        for before in list(self._before_commit):
+            await before()
         for model, rows in self.writes.items():
             table = self.db.tables[model]
             for ident, row in rows.items():

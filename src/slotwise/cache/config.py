@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from slotwise.cache import topology
 from slotwise.cache.keys import CacheTTL
+from slotwise.cache.shards import CLUSTER_SHARDS
 from slotwise.settings import RedisMode, Settings, get_settings, parse_host_port
 
 
@@ -62,6 +63,11 @@ class CacheConfig:
             sentinel_master=s.redis_sentinel_master,
         )
 
+    @property
+    def shards(self) -> int:
+        """Key shards (``slotwise.cache.shards``): spread over a cluster's slots, else one."""
+        return CLUSTER_SHARDS if self.mode == "cluster" else 1
+
     def redacted_url(self) -> str:
         if self.mode == "sentinel":
             seeds = ",".join(f"{h}:{p}" for h, p in self.sentinels)
@@ -76,9 +82,13 @@ RedisFactory = Callable[[CacheConfig], "Redis"]
 
 def build_redis(config: CacheConfig) -> Redis:
     """The client for ``config.mode`` (``slotwise.cache.topology``): one bounded pool, short
-    timeouts, no retries (the breaker decides)."""
+    timeouts, no retries (the breaker decides). Every connection, to whichever node, checks
+    the server's identity before its first use (``identity``)."""
+    from slotwise.cache.identity import identity_hook
+
+    hook = identity_hook(config.key_prefix, config.shards, config.mode == "cluster")
     # The cache types its client as Redis; a RedisCluster answers every command it sends.
-    return cast(Redis, topology.build_client(config))
+    return cast(Redis, topology.build_client(config, hook))
 
 
 _redis_factory: RedisFactory = build_redis
