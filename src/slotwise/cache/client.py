@@ -9,7 +9,7 @@
 How it stays correct and cheap (the whole model: docs/cache-consistency.md):
 
 * **Random versions, not counters.** Every logical key is covered by version keys (a
-  generation shard, one per whole-segment prefix, one for the key, see ``layout``) holding
+  generation, one per whole-segment prefix, one for the key, see ``layout``) holding
   random tokens. A value is stored with the token vector it was computed under; a hit is
   valid only if every version still equals it. A missing version is a miss (and the miss
   creates it afresh), so a lost key, an eviction or a restore can never make an old value
