@@ -116,5 +116,6 @@ async def test_primary_killed_under_load_fails_open_and_serves_nothing_stale(
     outcome = await running
     assert outcome.failures == [], outcome.failures[:10]
     assert outcome.reads_after(failed_over) > 50
-    assert outcome.stale_after(failed_over) == 0
+    late = [s for s in outcome.stale if s[0] >= failed_over]
+    assert outcome.stale_after(failed_over) == 0, (failed_over, late[:5], len(outcome.stale))
     assert sum(hits_to) > sum(hits_from), "hits again after the failover"

@@ -116,6 +116,8 @@ class Outcome:
     reads: list[tuple[float, bool]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     writes: int = 0
+    #: (started, server, path, last acknowledged, names seen) of each stale read
+    stale: list[tuple[float, str, str, int, list[int]]] = field(default_factory=list)
 
     def stale_after(self, moment: float) -> int:
         return sum(1 for started, stale in self.reads if stale and started >= moment)
@@ -180,7 +182,10 @@ class Loop:
             if response is None:
                 continue
             seen = [int(name[1:]) for name in _names(path, response.json(), self.rid)]
-            self.outcome.reads.append((started, any(v < floor for v in seen) or not seen))
+            stale = any(v < floor for v in seen) or not seen
+            self.outcome.reads.append((started, stale))
+            if stale:
+                self.outcome.stale.append((started, self.urls[which], path, floor, seen))
             await asyncio.sleep(0.005)
 
     async def run(self, seconds: float) -> Outcome:

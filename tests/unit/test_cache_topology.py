@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -176,3 +176,20 @@ def test_a_failed_cluster_command_makes_the_slot_map_reread() -> None:
     assert client._initialize is True
     standalone = topology.build_client(BASE)
     topology.refresh_after(standalone, RedisConnectionError("no effect on one Redis"))
+
+
+def test_a_probe_key_per_cluster_node_once_the_slot_map_is_known() -> None:
+    keys = tuple(f"p:{{s{i}}}:probe" for i in range(6))
+    assert topology.one_per_node(topology.build_client(BASE), keys) == keys
+    client = topology.build_client(CLUSTER)
+    assert isinstance(client, RedisCluster)
+    assert topology.one_per_node(client, keys) == keys  # no slot map yet: every key
+
+    a, b, c = ClusterNode("a", 1), ClusterNode("b", 2), ClusterNode("c", 3)
+    nodes = [a, b, a, b, a, c]
+
+    def node_of(key: str, replica: bool = False) -> ClusterNode | None:
+        return nodes[keys.index(key)]
+
+    client.get_node_from_key = node_of  # type: ignore[method-assign]
+    assert topology.one_per_node(client, keys) == (keys[0], keys[1], keys[5])

@@ -31,7 +31,7 @@ from slotwise.cache.liveness import WRITER_PATIENCE, WriteLease
 from slotwise.cache.scripts import INTENT as INTENT_SCRIPT
 from slotwise.cache.scripts import INVALIDATE, STORE
 from slotwise.cache.shards import group_by_slot
-from slotwise.cache.topology import refresh_after
+from slotwise.cache.topology import one_per_node, refresh_after
 
 log = logging.getLogger("slotwise.cache")
 
@@ -162,7 +162,7 @@ class RedisAccess:
             return
         sent = self.lease.now()
         try:
-            await redis.delete(*layout.probe_keys(self.prefix, self.shards))
+            await redis.delete(*one_per_node(redis, layout.probe_keys(self.prefix, self.shards)))
         except REDIS_ERRORS as exc:
             self._failed(exc)
             return

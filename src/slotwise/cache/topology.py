@@ -20,6 +20,7 @@ from redis.asyncio.connection import AbstractConnection, parse_url
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisClusterException, RedisError
 
 #: Run on every new data-node connection once redis-py's handshake (AUTH, HELLO, SELECT) is done.
 ConnectHook = Callable[[AbstractConnection], Awaitable[None]]
@@ -169,6 +170,22 @@ def refresh_after(client: object, exc: BaseException) -> None:
     keep sending to a dead primary after a failover."""
     if isinstance(client, RedisCluster) and isinstance(exc, RedisCluster.ERRORS_ALLOW_RETRY):
         client._initialize = True
+
+
+def one_per_node(client: object, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Of ``keys``, the first on each cluster node (a probe that reaches every primary with
+    one command each, not one per shard); all of them while the slot map is unknown, or on
+    one Redis."""
+    if not isinstance(client, RedisCluster):
+        return keys
+    chosen: dict[str, str] = {}
+    for key in keys:
+        try:
+            node = client.get_node_from_key(key)
+        except (RedisError, RedisClusterException):
+            return keys
+        chosen.setdefault(node.name if node is not None else key, key)
+    return tuple(chosen.values())
 
 
 class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
