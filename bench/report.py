@@ -338,6 +338,44 @@ def rows_hit_cost(r: dict[str, Any]) -> list[Row]:
     return rows or _generic_row("6", "cached-call cost vs raw redis GET + decode", r)
 
 
+def rows_redis_topologies(r: dict[str, Any]) -> list[Row]:
+    """Scenario 8 (``bench.topologies``): hit cost and the Zipf workload per Redis topology."""
+    names = ("standalone", "cluster", "sentinel")
+    hit = r.get("hit", {})
+    median = hit.get("median_us", {})
+    versus = hit.get("cached_vs_standalone", {})
+    # a cache that failed open answers without Redis: fast, and not a hit
+    up = hit.get("cache_available_at_end", {})
+    down = [n for n in names if up.get(n) is False]
+    cluster = versus.get("cluster")
+    rows: list[Row] = [
+        (
+            "8",
+            "cache hit of a small value on one Redis, a Cluster, a Sentinel group",
+            "",
+            "; ".join(f"{n}: {us(median.get(f'{n}:cached'))}" for n in names)
+            + (f" (cache unavailable, no hits: {', '.join(down)})" if down else ""),
+            ", ".join(f"{n} {times(versus.get(n))}" for n in names[1:]) + " of standalone",
+            "cluster ≤ 1.3x"
+            + verdict(cluster is not None and cluster <= 1.3 and "cluster" not in down),
+        )
+    ]
+    for name, z in r.get("zipf", {}).items():
+        stale = int(z.get("stale_reads", 0)) + int(z.get("stale_embedded_reads", 0))
+        rows.append(
+            (
+                "8",
+                f"Zipf reads + 5% writes, 2 API workers, on {name}",
+                "",
+                f"hit rate {z.get('hit_rate_percent')}%; stale reads {stale} of "
+                f"{z.get('checked_reads')} checked; {z.get('rps', 0):.0f} req/s",
+                "",
+                "0 stale" + verdict(stale == 0),
+            )
+        )
+    return rows
+
+
 def _generic_row(number: str, title: str, r: dict[str, Any]) -> list[Row]:
     summary = r.get("summary") or r.get("headline") or "see details below"
     return [(number, title, "", str(summary), "", "")]
@@ -352,6 +390,7 @@ BUILDERS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[Row]]]] = {
     "http_throughput": ("5", "HTTP throughput", rows_http_throughput),
     "hit_cost": ("6", "cached call vs redis GET, cashews, aiocache", rows_hit_cost),
     "memory": ("7", "memory", rows_memory),
+    "redis_topologies": ("8", "one Redis vs Cluster vs Sentinel", rows_redis_topologies),
     "observability": (
         "",
         "observability overhead",

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import cache_control, cache_hit, environment, fetch, http, queries, workload
+from bench import (
+    cache_control,
+    cache_hit,
+    environment,
+    fetch,
+    http,
+    queries,
+    topologies,
+    workload,
+)
 from bench import observability as observability_bench
 from bench.context import BenchContext, ScenarioSpec, Skip, Tick
 from slotwise.persistence import db
@@ -157,6 +166,13 @@ async def observability(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
     return result
 
 
+async def redis_topologies(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    _need_cached_repositories(ctx)
+    result = await topologies.run(ctx, tick)
+    result["source"] = "bench.topologies.run"
+    return result
+
+
 SCENARIOS: list[ScenarioSpec] = [
     ScenarioSpec(
         "list_100", "2. list of 100 slots: N+1 vs eager", list_100, lambda m: 2 * m.rounds
@@ -188,6 +204,12 @@ SCENARIOS: list[ScenarioSpec] = [
     ),
     ScenarioSpec("memory", "7. memory: worker RSS, cache on vs off", memory, lambda m: 1),
     ScenarioSpec("zipf", "4. Zipf workload, 5% writes, 2 workers", zipf, lambda m: 2),
+    ScenarioSpec(
+        "redis_topologies",
+        "8. one Redis vs Cluster vs Sentinel: hit cost, Zipf",
+        redis_topologies,
+        lambda m: 5,
+    ),
     ScenarioSpec(
         "observability", "   observability stack overhead", observability, lambda m: m.rounds
     ),

@@ -31,7 +31,12 @@ cluster_ok() {
     redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || return 1
   done
   # every primary knows its replica (so a killed primary can fail over)
-  [ "$(redis-cli -h 127.0.0.1 -p "$base" cluster nodes | grep -c slave)" -ge 3 ]
+  [ "$(redis-cli -h 127.0.0.1 -p "$base" cluster nodes | grep -c slave)" -ge 3 ] || return 1
+  # and every replica has finished its first sync (else a failover starts from nothing)
+  for port in "${ports[@]}"; do
+    info=$(redis-cli -h 127.0.0.1 -p "$port" info replication)
+    if grep -q 'role:slave' <<<"$info"; then grep -q 'master_link_status:up' <<<"$info" || return 1; fi
+  done
 }
 
 start() {

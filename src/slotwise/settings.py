@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -33,6 +33,27 @@ def _split_tokens(value: object) -> object:
     if isinstance(value, str):
         return [t.strip() for t in value.split(",") if t.strip()]
     return value
+
+
+RedisMode = Literal["standalone", "cluster", "sentinel"]
+
+
+def parse_host_port(item: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:7000`` for IPv6) as a pair; ValueError saying what is wrong."""
+    host, sep, port = item.strip().rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{item!r} is not host:port")
+    return host, int(port)
+
+
+def _host_ports(value: object) -> object:
+    """A comma-separated ``host:port`` list, each entry checked (an error names the bad one)."""
+    items = _split_tokens(value)
+    if isinstance(items, list):
+        for item in items:
+            parse_host_port(str(item))
+    return items
 
 
 class Settings(BaseSettings):
@@ -58,6 +79,12 @@ class Settings(BaseSettings):
     redis_connect_timeout: float = Field(default=0.2, gt=0)
     cache_key_prefix: str = "slotwise"
     cache_default_ttl_seconds: int = Field(default=1800, ge=1)
+    # Topology: one Redis (REDIS_URL / REDIS_HOST...), a Cluster (REDIS_URL names any node,
+    # REDIS_CLUSTER_NODES adds seeds) or a Sentinel-managed primary (REDIS_URL unused).
+    redis_mode: RedisMode = "standalone"
+    redis_cluster_nodes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    redis_sentinels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    redis_sentinel_master: str | None = None
 
     slow_query_threshold_ms: float = Field(default=100.0, ge=0)
 
@@ -83,11 +110,54 @@ class Settings(BaseSettings):
         return _split_tokens(value)
 
     @field_validator(
-        "redis_password", "slotwise_metrics_token", "slotwise_telegram_bot_token", mode="before"
+        "redis_password",
+        "redis_sentinel_master",
+        "slotwise_metrics_token",
+        "slotwise_telegram_bot_token",
+        mode="before",
     )
     @classmethod
     def _empty_password(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("redis_mode", mode="before")
+    @classmethod
+    def _mode_lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("redis_cluster_nodes", "redis_sentinels", mode="before")
+    @classmethod
+    def _nodes(cls, value: object) -> object:
+        return _host_ports(value)
+
+    @model_validator(mode="after")
+    def _topology(self) -> Settings:
+        """Each mode's settings present, and none of another mode's (a forgotten REDIS_MODE
+        would otherwise leave the cache talking to the wrong Redis without a word)."""
+        mode = self.redis_mode
+        if mode != "cluster" and self.redis_cluster_nodes:
+            raise ValueError(f"REDIS_CLUSTER_NODES is set but REDIS_MODE={mode} (want cluster)")
+        if mode != "sentinel" and (self.redis_sentinels or self.redis_sentinel_master):
+            raise ValueError(
+                f"REDIS_SENTINELS/REDIS_SENTINEL_MASTER are set but REDIS_MODE={mode}"
+                " (want sentinel)"
+            )
+        if mode == "sentinel" and not (self.redis_sentinels and self.redis_sentinel_master):
+            raise ValueError(
+                "REDIS_MODE=sentinel needs REDIS_SENTINELS=host:port,... and"
+                " REDIS_SENTINEL_MASTER=<name>"
+            )
+        if mode == "cluster" and self.redis_db_number != 0:
+            raise ValueError("REDIS_MODE=cluster has only database 0 (REDIS_URL .../0, REDIS_DB)")
+        return self
+
+    @property
+    def redis_db_number(self) -> int:
+        """The database number REDIS_URL (or REDIS_DB) names; a cluster has only 0."""
+        if not self.redis_url:
+            return self.redis_db
+        path = urlsplit(self.redis_url).path.strip("/")
+        return int(path) if path.isdigit() else 0
 
     def secret_values(self) -> list[str]:
         """Every configured token, to be masked wherever it would appear in a log line."""

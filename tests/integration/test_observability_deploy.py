@@ -52,6 +52,7 @@ def test_exported_series_list_matches_a_real_scrape() -> None:
     metrics.record_operation("op", 1.0)
     metrics.register_pool("db", lambda: PoolUsage(1, 10))
     metrics.sample_pools()
+    prometheus.set_cache_topology("standalone", ("127.0.0.1:6379",))
     text = prometheus.render_latest().decode()
     scraped = {
         s.name

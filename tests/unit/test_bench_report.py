@@ -121,3 +121,29 @@ def test_the_documents_per_row_n_plus_one_gets_its_own_row() -> None:
     per_row = next(row for row in rows if "per row" in row[1])
     assert "201 st." in per_row[3] and "joinedload" in per_row[3]
     assert per_row[4] == "20.80x faster" and per_row[5].endswith("✅")
+
+
+def _topologies(cluster_us: float, cluster_up: bool) -> dict[str, Any]:
+    names = ("standalone", "cluster", "sentinel")
+    cached = {"standalone": 100.0, "cluster": cluster_us, "sentinel": 95.0}
+    return {
+        "hit": {
+            "median_us": {f"{n}:cached": cached[n] for n in names},
+            "cached_vs_standalone": {n: cached[n] / 100.0 for n in names},
+            "cache_available_at_end": {n: n != "cluster" or cluster_up for n in names},
+        },
+        "zipf": {
+            "cluster": {"hit_rate_percent": 91.0, "stale_reads": 0, "checked_reads": 900},
+            "sentinel": {"hit_rate_percent": 90.0, "stale_reads": 2, "checked_reads": 800},
+        },
+    }
+
+
+def test_topology_rows_judge_the_cluster_hit_only_when_the_cache_served_it() -> None:
+    [hit, cluster, sentinel] = report.rows_redis_topologies(_topologies(120.0, True))
+    assert "cluster 1.20x" in hit[4] and hit[5].endswith("✅")
+    assert cluster[5].endswith("✅") and sentinel[5].endswith("❌")  # 2 stale reads
+    [too_slow, *_] = report.rows_redis_topologies(_topologies(140.0, True))
+    assert too_slow[5].endswith("❌")
+    [failed_open, *_] = report.rows_redis_topologies(_topologies(3.0, False))
+    assert failed_open[5].endswith("❌") and "no hits: cluster" in failed_open[3]

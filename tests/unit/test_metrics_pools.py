@@ -53,3 +53,30 @@ def test_redis_probe_follows_the_current_client() -> None:
     clients[0] = RedisClientLike(RedisPoolLike(in_use=1, max_connections=4))
     usage = probe()
     assert usage is not None and usage.in_use == 1 and usage.capacity == 4
+
+
+class ClusterNodeLike:
+    def __init__(self, opened: int, free: int, max_connections: int) -> None:
+        self._connections = list(range(opened))
+        self._free = list(range(free))
+        self.max_connections = max_connections
+
+
+class ClusterClientLike:
+    def __init__(self, *nodes: ClusterNodeLike) -> None:
+        self.nodes = list(nodes)
+
+    def get_nodes(self) -> list[ClusterNodeLike]:
+        return self.nodes
+
+
+def test_cluster_probe_reports_the_fullest_node() -> None:
+    client = ClusterClientLike(
+        ClusterNodeLike(opened=10, free=8, max_connections=50),
+        ClusterNodeLike(opened=45, free=5, max_connections=50),
+        ClusterNodeLike(opened=0, free=0, max_connections=50),
+    )
+    usage = redis_client_probe(lambda: client)()
+    assert usage is not None
+    assert (usage.in_use, usage.capacity) == (40, 50)
+    assert redis_client_probe(lambda: ClusterClientLike())() is None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from slotwise.settings import Settings, get_settings, reset_settings
+from slotwise.settings import Settings, get_settings, parse_host_port, reset_settings
 
 
 @pytest.fixture
@@ -184,3 +184,73 @@ def test_get_settings_is_cached_until_reset(env: pytest.MonkeyPatch) -> None:
     finally:
         env.undo()
         reset_settings()
+
+
+def test_redis_mode_defaults_to_standalone(env: pytest.MonkeyPatch) -> None:
+    s = Settings()
+    assert s.redis_mode == "standalone"
+    assert (s.redis_cluster_nodes, s.redis_sentinels, s.redis_sentinel_master) == ([], [], None)
+
+
+def test_cluster_mode_takes_extra_seeds(env: pytest.MonkeyPatch) -> None:
+    env.setenv("REDIS_MODE", "Cluster")
+    env.setenv("REDIS_URL", "redis://10.0.0.1:7000/0")
+    env.setenv("REDIS_CLUSTER_NODES", " 10.0.0.2:7001 ,[::1]:7002,")
+    s = Settings()
+    assert s.redis_mode == "cluster"
+    assert s.redis_cluster_nodes == ["10.0.0.2:7001", "[::1]:7002"]
+    assert [parse_host_port(n) for n in s.redis_cluster_nodes] == [
+        ("10.0.0.2", 7001),
+        ("::1", 7002),
+    ]
+
+
+def test_sentinel_mode_needs_sentinels_and_a_master(env: pytest.MonkeyPatch) -> None:
+    env.setenv("REDIS_MODE", "sentinel")
+    with pytest.raises(ValidationError, match="REDIS_SENTINELS=host:port"):
+        Settings()
+    env.setenv("REDIS_SENTINELS", "127.0.0.1:26379,127.0.0.1:26380")
+    with pytest.raises(ValidationError, match="REDIS_SENTINEL_MASTER"):
+        Settings()
+    env.setenv("REDIS_SENTINEL_MASTER", "mymaster")
+    s = Settings()
+    assert s.redis_sentinels == ["127.0.0.1:26379", "127.0.0.1:26380"]
+    assert s.redis_sentinel_master == "mymaster"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("REDIS_CLUSTER_NODES", "127.0.0.1:7000", "REDIS_MODE=standalone"),
+        ("REDIS_SENTINELS", "127.0.0.1:26379", "REDIS_MODE=standalone"),
+        ("REDIS_SENTINEL_MASTER", "mymaster", "REDIS_MODE=standalone"),
+    ],
+)
+def test_another_modes_settings_without_its_mode_are_refused(
+    env: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    env.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
+
+
+@pytest.mark.parametrize("bad", ["localhost", "localhost:", ":7000", "host:70000", "host:port"])
+def test_a_node_that_is_not_host_port_is_named(env: pytest.MonkeyPatch, bad: str) -> None:
+    env.setenv("REDIS_MODE", "cluster")
+    env.setenv("REDIS_CLUSTER_NODES", f"127.0.0.1:7000,{bad}")
+    with pytest.raises(ValidationError, match="is not host:port"):
+        Settings()
+
+
+def test_unknown_mode_is_refused(env: pytest.MonkeyPatch) -> None:
+    env.setenv("REDIS_MODE", "replicated")
+    with pytest.raises(ValidationError, match="redis_mode"):
+        Settings()
+
+
+@pytest.mark.parametrize(("name", "value"), [("REDIS_URL", "redis://h:7000/2"), ("REDIS_DB", "3")])
+def test_cluster_has_only_database_zero(env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    env.setenv("REDIS_MODE", "cluster")
+    env.setenv(name, value)
+    with pytest.raises(ValidationError, match="only database 0"):
+        Settings()

@@ -341,3 +341,11 @@ class Readiness(BaseModel):
     status: str = Field(description="`ok`, or `unavailable` when the database is down")
     database: str = Field(description="`ok` or `down`")
     cache: str = Field(description="`ok`, `disabled` or `degraded`")
+    cache_mode: str = Field(
+        default="standalone", description="`standalone`, `cluster` or `sentinel` (REDIS_MODE)"
+    )
+    cache_nodes: list[str] = Field(
+        default_factory=list,
+        description="the Redis primaries in use (`host:port`; empty until the cache has learnt"
+        " them, or when it is disabled)",
+    )

@@ -14,7 +14,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, OutOfMemoryError, RedisError, ResponseError
+from redis.exceptions import (
+    NoScriptError,
+    OutOfMemoryError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+)
 
 from slotwise.cache import layout
 from slotwise.cache.breaker import CircuitBreaker
@@ -24,10 +30,18 @@ from slotwise.cache.layout import INTENT_MS, VERSION_TTL_MS, new_token
 from slotwise.cache.liveness import WRITER_PATIENCE, WriteLease
 from slotwise.cache.scripts import INTENT as INTENT_SCRIPT
 from slotwise.cache.scripts import INVALIDATE, STORE
+from slotwise.cache.shards import group_by_slot
+from slotwise.cache.topology import one_per_node, refresh_after
 
 log = logging.getLogger("slotwise.cache")
 
-REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+# RedisCluster raises RedisClusterException (not a RedisError) for slots it cannot route.
+REDIS_ERRORS: tuple[type[BaseException], ...] = (
+    RedisError,
+    RedisClusterException,
+    OSError,
+    TimeoutError,
+)
 _RETRY_EVERY = 0.05
 
 
@@ -44,6 +58,8 @@ class RedisAccess:
     def __init__(self, config: CacheConfig, redis: Redis | None = None) -> None:
         self.config = config
         self.prefix = config.key_prefix
+        #: Key shards: each one cluster slot (``shards``); 1 on one Redis.
+        self.shards = config.shards
         self.breaker = CircuitBreaker(config.breaker_threshold, config.breaker_reset_after)
         self.lease = WriteLease()
         self._redis: Redis | None = redis
@@ -110,6 +126,7 @@ class RedisAccess:
     # --- guarded access -----------------------------------------------------------------
 
     def _failed(self, exc: BaseException) -> None:
+        refresh_after(self._redis, exc)
         if self.breaker.record_failure(type(exc).__name__):
             self.needs_reset = True
 
@@ -133,7 +150,7 @@ class RedisAccess:
 
     async def _new_generation(self, redis: Redis) -> bool:
         self.needs_reset = False
-        if await self._set_versions(redis, layout.gen_keys(self.prefix), ""):
+        if await self._set_versions(redis, layout.gen_keys(self.prefix, self.shards), ""):
             return True
         self.needs_reset = True
         return False
@@ -145,7 +162,7 @@ class RedisAccess:
             return
         sent = self.lease.now()
         try:
-            await redis.delete(layout.probe_key(self.prefix))
+            await redis.delete(*one_per_node(redis, layout.probe_keys(self.prefix, self.shards)))
         except REDIS_ERRORS as exc:
             self._failed(exc)
             return
@@ -159,13 +176,38 @@ class RedisAccess:
             await self._redis.script_load(script)
             return await self._redis.evalsha(sha, len(keys), *keys, *args)
 
+    async def _run_per_slot(
+        self,
+        sha: str,
+        script: str,
+        keys: tuple[str, ...],
+        args: tuple[Any, ...],
+        per_key: str | None = None,
+    ) -> None:
+        """Run a version-writing script over ``keys``: once on one Redis; on a cluster once
+        per slot (each run atomic in its slot), all in one pipeline (a trip per node, in
+        parallel). ``per_key``: one character per key, passed as the last argument."""
+        groups = group_by_slot(keys) if self.shards > 1 else [list(range(len(keys)))]
+        per_key = None if per_key is None else per_key.ljust(len(keys), "0")
+        if len(groups) == 1:
+            extra = () if per_key is None else (per_key,)
+            await self._run(sha, script, keys, (*args, *extra))
+            return
+        assert self._redis is not None
+        pipe = self._redis.pipeline(transaction=False)
+        for group in groups:
+            names = [keys[i] for i in group]
+            extra = () if per_key is None else ("".join(per_key[i] for i in group),)
+            pipe.eval(script, len(names), *names, *args, *extra)
+        await pipe.execute()
+
     # --- invalidation -------------------------------------------------------------------
 
     def version_keys(self, targets: Iterable[str]) -> tuple[str, ...]:
         """The version keys behind ``targets`` (keys, ``"ns:*"`` patterns, ``"*"``)."""
         found: dict[str, None] = {}
         for target in targets:
-            found.update(dict.fromkeys(layout.version_keys(self.prefix, target)))
+            found.update(dict.fromkeys(layout.version_keys(self.prefix, target, self.shards)))
         return tuple(found)
 
     async def mark_intents(self, targets: Iterable[str]) -> tuple[str, ...]:
@@ -178,7 +220,7 @@ class RedisAccess:
             return ()
         sent = self.lease.now()
         try:
-            await self._run(self._intent.sha, INTENT_SCRIPT, keys, (INTENT_MS,))
+            await self._run_per_slot(self._intent.sha, INTENT_SCRIPT, keys, (INTENT_MS,))
         except REDIS_ERRORS as exc:
             self._failed(exc)
             if _is_oom(exc):
@@ -221,8 +263,8 @@ class RedisAccess:
         """Fresh tokens on ``keys`` (DEL when Redis is out of memory: allowed there too)."""
         sent = self.lease.now()
         try:
-            await self._run(
-                self._invalidate.sha, INVALIDATE, keys, (new_token(), VERSION_TTL_MS, mine)
+            await self._run_per_slot(
+                self._invalidate.sha, INVALIDATE, keys, (new_token(), VERSION_TTL_MS), mine
             )
         except REDIS_ERRORS as exc:
             self._failed(exc)

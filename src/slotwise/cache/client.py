@@ -9,7 +9,7 @@
 How it stays correct and cheap (the whole model: docs/cache-consistency.md):
 
 * **Random versions, not counters.** Every logical key is covered by version keys (a
-  generation shard, one per whole-segment prefix, one for the key, see ``layout``) holding
+  generation, one per whole-segment prefix, one for the key, see ``layout``) holding
   random tokens. A value is stored with the token vector it was computed under; a hit is
   valid only if every version still equals it. A missing version is a miss (and the miss
   creates it afresh), so a lost key, an eviction or a restore can never make an old value
@@ -105,8 +105,8 @@ class CacheClient(RedisAccess):
         if not self.lease.fresh():
             self.lease.ensure_probing(self)
             await self.lease.renew_now(self)  # no hit unless a write landed just now
-        keys = key_set(self.prefix, key)
-        guard_keys = layout.guard_keys(self.prefix, guards) if guards else ()
+        keys = key_set(self.prefix, key, self.shards)
+        guard_keys = layout.guard_keys(keys.base, guards) if guards else ()
         try:
             reply: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
                 (*keys.read, *guard_keys) if guard_keys else keys.read
@@ -212,9 +212,9 @@ class CacheClient(RedisAccess):
             return False
         ttl_ms = min(int(ttl), int(CacheTTL.VERY_LONG)) * 1000
         storing = data is not None and bool(miss.token)
-        keys = key_set(self.prefix, key)
-        guard_keys = layout.guard_keys(self.prefix, guards) if storing and guards else ()
-        dep_keys = layout.dep_keys(self.prefix, deps) if storing else ()
+        keys = key_set(self.prefix, key, self.shards)
+        guard_keys = layout.guard_keys(keys.base, guards) if storing and guards else ()
+        dep_keys = layout.dep_keys(keys.base, deps) if storing else ()
         budget = (keys.budget,) if storing and keys.budget else ()
         args = (
             miss.token if storing else "",

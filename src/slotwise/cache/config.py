@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.asyncio import Redis
 
+from slotwise.cache import topology
 from slotwise.cache.keys import CacheTTL
-from slotwise.settings import Settings, get_settings
+from slotwise.cache.shards import CLUSTER_SHARDS
+from slotwise.settings import RedisMode, Settings, get_settings, parse_host_port
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,12 @@ class CacheConfig:
     #: How long a caller waits for a load of the same key by another task of this process
     #: before loading itself (a load that is slow, stuck or cancelled never holds it longer).
     flight_wait: float = 0.5
+    #: ``standalone``, ``cluster`` (``url``/host:port and ``cluster_nodes`` are seeds) or
+    #: ``sentinel`` (the primary of ``sentinel_master`` as ``sentinels`` name it).
+    mode: RedisMode = "standalone"
+    cluster_nodes: tuple[tuple[str, int], ...] = ()
+    sentinels: tuple[tuple[str, int], ...] = ()
+    sentinel_master: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> CacheConfig:
@@ -51,9 +57,21 @@ class CacheConfig:
             key_prefix=s.cache_key_prefix,
             url=s.redis_url,
             default_ttl=s.cache_default_ttl_seconds,
+            mode=s.redis_mode,
+            cluster_nodes=tuple(parse_host_port(n) for n in s.redis_cluster_nodes),
+            sentinels=tuple(parse_host_port(n) for n in s.redis_sentinels),
+            sentinel_master=s.redis_sentinel_master,
         )
 
+    @property
+    def shards(self) -> int:
+        """Key shards (``slotwise.cache.shards``): spread over a cluster's slots, else one."""
+        return CLUSTER_SHARDS if self.mode == "cluster" else 1
+
     def redacted_url(self) -> str:
+        if self.mode == "sentinel":
+            seeds = ",".join(f"{h}:{p}" for h, p in self.sentinels)
+            return f"redis+sentinel://{seeds}/{self.sentinel_master}"
         if self.url:
             return self.url.split("@")[-1] if "@" in self.url else self.url
         return f"redis://{self.host}:{self.port}/{self.db}"
@@ -63,29 +81,14 @@ RedisFactory = Callable[[CacheConfig], "Redis"]
 
 
 def build_redis(config: CacheConfig) -> Redis:
-    """One blocking pool (a herd waits for a connection instead of failing), no retries (the
-    breaker decides), hiredis parsing when installed (redis-py picks it up by itself). Every
-    TCP connection checks the server's identity before its first use (``identity``)."""
-    from slotwise.cache.identity import IdentityCheckedConnection
+    """The client for ``config.mode`` (``slotwise.cache.topology``): one bounded pool, short
+    timeouts, no retries (the breaker decides). Every connection, to whichever node, checks
+    the server's identity before its first use (``identity``)."""
+    from slotwise.cache.identity import identity_hook
 
-    common: dict[str, Any] = {
-        "max_connections": config.max_connections,
-        "timeout": max(config.connect_timeout, 0.5),
-        "socket_timeout": config.socket_timeout,
-        "socket_connect_timeout": config.connect_timeout,
-        "retry": Retry(NoBackoff(), 0),
-        "health_check_interval": 0,
-    }
-    if not (config.url or "").startswith("unix:"):
-        common["connection_class"] = IdentityCheckedConnection
-        common["cache_prefix"] = config.key_prefix
-    if config.url:
-        pool = BlockingConnectionPool.from_url(config.url, **common)
-    else:
-        pool = BlockingConnectionPool(
-            host=config.host, port=config.port, db=config.db, password=config.password, **common
-        )
-    return Redis(connection_pool=pool)
+    hook = identity_hook(config.key_prefix, config.shards, config.mode == "cluster")
+    # The cache types its client as Redis; a RedisCluster answers every command it sends.
+    return cast(Redis, topology.build_client(config, hook))
 
 
 _redis_factory: RedisFactory = build_redis

@@ -17,8 +17,10 @@ from typing import Any
 
 from redis.asyncio.connection import Connection
 
-from slotwise.cache.layout import VERSION_TTL_MS, gen_keys, new_token, owner_key
+from slotwise.cache.layout import VERSION_TTL_MS, gen_key, new_token, owner_key
 from slotwise.cache.scripts import IDENTITY
+from slotwise.cache.shards import own_slot_ranges, shards_in, tagged
+from slotwise.cache.topology import ConnectHook
 
 
 def _info_field(info: bytes, name: bytes) -> bytes:
@@ -42,24 +44,44 @@ async def server_identity(conn: Connection) -> str:
     return f"{run_id.decode()}/{replid.decode()}"
 
 
-async def check_identity(conn: Connection, prefix: str) -> bool:
-    """Start a new generation if the server is not the one the current one was started on;
-    True when this call started it."""
+async def served_shards(conn: Connection, shards: int, cluster: bool) -> list[int]:
+    """The shards whose keys live on the server of ``conn``: all of them on one Redis; on a
+    cluster node those whose slot it owns (none on a replica)."""
+    if not cluster:
+        return list(range(shards))
+    nodes = await _ask(conn, "CLUSTER", "NODES")
+    text = nodes.decode() if isinstance(nodes, bytes) else str(nodes)
+    return shards_in(own_slot_ranges(text), shards)
+
+
+async def check_identity(
+    conn: Connection, prefix: str, shards: int = 1, cluster: bool = False
+) -> bool:
+    """Start a new generation in each shard on this server that was started on another
+    server (or none); True when this call started one."""
     identity = await server_identity(conn)
-    keys = (owner_key(prefix), *gen_keys(prefix))
-    started = await _ask(
-        conn, "EVAL", IDENTITY, len(keys), *keys, identity, new_token(), VERSION_TTL_MS
-    )
-    return bool(started)
+    served = await served_shards(conn, shards, cluster)
+    if not served:
+        # A cluster replica (redis-py asks one for the slot map): keep no such connection,
+        # or after a failover promotes this node its pooled connection would carry data
+        # commands without the check. Dropped once released; the next one is checked anew.
+        conn.mark_for_reconnect()  # type: ignore[no-untyped-call]
+    started = False
+    for shard in served:
+        base = tagged(prefix, shards, shard)
+        keys = (owner_key(base), gen_key(base))
+        found = await _ask(
+            conn, "EVAL", IDENTITY, len(keys), *keys, identity, new_token(), VERSION_TTL_MS
+        )
+        started = started or bool(found)
+    return started
 
 
-class IdentityCheckedConnection(Connection):
-    """A TCP connection that checks the server's identity once it is set up (see above)."""
+def identity_hook(prefix: str, shards: int = 1, cluster: bool = False) -> ConnectHook:
+    """The check above as a connect hook (``topology``): run on every new connection of
+    every mode, each cluster node included."""
 
-    def __init__(self, *, cache_prefix: str = "slotwise", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.cache_prefix = cache_prefix
+    async def check(conn: Any) -> None:
+        await check_identity(conn, prefix, shards, cluster)
 
-    async def on_connect_check_health(self, check_health: bool = True) -> None:
-        await super().on_connect_check_health(check_health=check_health)
-        await check_identity(self, self.cache_prefix)
+    return check

@@ -1,8 +1,8 @@
 """Where a logical key's value, versions and lock live in Redis, and what a miss carries.
 
-Every logical key (``"slots:free:recruiter:3:after:..."``) is covered by *version keys*: one
-generation shard (the key's ``gen:<n>``, all shards change together), one per whole-segment
-prefix (``ns:slots``, ``ns:slots:free``, ...) and one for the key itself (``kv:<key>``). A
+Every logical key (``"slots:free:recruiter:3:after:..."``) is covered by *version keys*: the
+generation (``gen``), one per whole-segment prefix (``ns:slots``, ``ns:slots:free``, ...) and
+one for the key itself (``kv:<key>``). A
 version is a random token, never a counter: it cannot repeat after a key is lost or Redis
 goes back in time, and a missing version is a miss, never a default. A value is stored with
 the token vector it was computed under and is valid only while every version still equals it.
@@ -11,20 +11,25 @@ A version may instead hold a *write intent* (``"!<n>"``: n writers are about to 
 change under it). Lookups miss and stores are refused while it lives (``INTENT_MS``).
 
 Value keys carry the schema tag, so a deploy that changes a cached shape never reads payloads
-of the old shape. The generation is sharded (``GEN_SHARDS``) so no single key is read by every
-hit (one hot slot in a cluster); a hit reads only keys named after its own key.
+of the old shape.
+
+On a Redis Cluster the key space is cut into shards (``shards``): a logical key's value,
+versions, lock and budget all carry its shard's hash tag (one slot: a hit is one MGET on one
+node, every script runs in one slot), and every version exists once per shard, so changing
+one writes each shard's copy and no single key is read by every hit. One Redis has one shard
+and the plain prefix.
 """
 
 from __future__ import annotations
 
 import secrets
-import zlib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
 from slotwise.cache import codec as cache_codec
 from slotwise.cache.keys import CacheTTL, check_key, check_pattern, is_pattern, namespaces
+from slotwise.cache.shards import shard_of, tagged
 
 #: Bump when the meaning of cached payloads changes in a way the fingerprint cannot see.
 SCHEMA_VERSION = 3
@@ -35,8 +40,6 @@ LOCK_MS = 2000
 #: How long a write intent makes its keys miss: longer than any COMMIT takes (the bound on
 #: the cache bypass a writer that dies between COMMIT and invalidation costs).
 INTENT_MS = 5000
-#: Copies of the generation; a key reads the one its hash picks.
-GEN_SHARDS = 8
 #: What an intent version starts with (tokens are hex, so never that).
 INTENT = b"!"
 
@@ -79,66 +82,75 @@ class KeySet(NamedTuple):
     lock: str
     budget: str | None
     cap: int
+    #: How each Redis key of this shard starts (for its guards and deps).
+    base: str
 
 
-def key_set(prefix: str, key: str) -> KeySet:
-    """The value key, the version keys (generation shard first), the lock, the entry budget."""
-    return _key_set(prefix, schema_tag(), key)
+def key_set(prefix: str, key: str, shards: int = 1) -> KeySet:
+    """The value key, the version keys (generation first), the lock, the entry budget: all in
+    the key's shard (one cluster slot)."""
+    return _key_set(prefix, schema_tag(), key, shards)
+
+
+def shard_base(prefix: str, key: str, shards: int) -> str:
+    """``prefix`` and the hash tag of ``key``'s shard: how each of its Redis keys starts."""
+    return tagged(prefix, shards, shard_of(key, shards))
 
 
 @lru_cache(maxsize=8192)
-def _key_set(prefix: str, tag: str, key: str) -> KeySet:
+def _key_set(prefix: str, tag: str, key: str, shards: int) -> KeySet:
     spaces = namespaces(key)
-    budget, cap = _budget(prefix, spaces)
-    value = f"{prefix}:c{tag}:{key}"
+    base = shard_base(prefix, key, shards)
+    budget, cap = _budget(base, spaces)
+    value = f"{base}:c{tag}:{key}"
     versions = (
-        gen_key(prefix, zlib.crc32(key.encode()) % GEN_SHARDS),
-        *(f"{prefix}:ns:{ns}" for ns in spaces),
-        f"{prefix}:kv:{key}",
+        gen_key(base),
+        *(f"{base}:ns:{ns}" for ns in spaces),
+        f"{base}:kv:{key}",
     )
-    return KeySet(
-        value,
-        versions,
-        (value, *versions),
-        f"{prefix}:lock:{key}",
-        budget,
-        cap,
-    )
+    return KeySet(value, versions, (value, *versions), f"{base}:lock:{key}", budget, cap, base)
 
 
-def gen_key(prefix: str, shard: int) -> str:
-    return f"{prefix}:gen:{shard}"
+def bases(prefix: str, shards: int) -> tuple[str, ...]:
+    """The start of every shard's keys."""
+    return tuple(tagged(prefix, shards, shard) for shard in range(shards))
 
 
-def gen_keys(prefix: str) -> tuple[str, ...]:
-    return tuple(gen_key(prefix, shard) for shard in range(GEN_SHARDS))
+def gen_key(base: str) -> str:
+    return f"{base}:gen"
 
 
-def owner_key(prefix: str) -> str:
-    """The Redis identity under which the current generation was started."""
-    return f"{prefix}:owner"
+def gen_keys(prefix: str, shards: int = 1) -> tuple[str, ...]:
+    return tuple(gen_key(base) for base in bases(prefix, shards))
 
 
-def probe_key(prefix: str) -> str:
-    return f"{prefix}:probe"
+def owner_key(base: str) -> str:
+    """The Redis identity under which the shard's current generation was started."""
+    return f"{base}:owner"
 
 
-@lru_cache(maxsize=64)
-def guard_keys(prefix: str, guards: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f"{prefix}:ns:{guard}" for guard in guards)
+def probe_keys(prefix: str, shards: int = 1) -> tuple[str, ...]:
+    """One per shard: a probe that reaches every node of a cluster."""
+    return tuple(f"{base}:probe" for base in bases(prefix, shards))
 
 
-def dep_keys(prefix: str, deps: Iterable[str]) -> tuple[str, ...]:
-    return tuple(f"{prefix}:kv:{check_key(dep)}" for dep in sorted(set(deps)))
+@lru_cache(maxsize=256)
+def guard_keys(base: str, guards: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{base}:ns:{guard}" for guard in guards)
 
 
-def version_keys(prefix: str, target: str) -> tuple[str, ...]:
-    """The version keys to change for a key, a ``"ns:*"`` pattern or ``"*"`` (every shard)."""
+def dep_keys(base: str, deps: Iterable[str]) -> tuple[str, ...]:
+    """The copies, in the value's shard, of each dep key's own version."""
+    return tuple(f"{base}:kv:{check_key(dep)}" for dep in sorted(set(deps)))
+
+
+def version_keys(prefix: str, target: str, shards: int = 1) -> tuple[str, ...]:
+    """The version keys to change for a key, a ``"ns:*"`` pattern or ``"*"``: one copy in
+    every shard (a key's own version is read by its shard and, as a dep, by any shard)."""
     if target == "*":
-        return gen_keys(prefix)
-    if is_pattern(target):
-        return (f"{prefix}:ns:{check_pattern(target)[:-2]}",)
-    return (f"{prefix}:kv:{check_key(target)}",)
+        return gen_keys(prefix, shards)
+    kind = f"ns:{check_pattern(target)[:-2]}" if is_pattern(target) else f"kv:{check_key(target)}"
+    return tuple(f"{base}:{kind}" for base in bases(prefix, shards))
 
 
 # --- entry caps: no client can fill Redis with distinct keys of one namespace ---------------

@@ -89,9 +89,9 @@ end
 return #KEYS
 """
 
-# KEYS: owner, generation shards...  ARGV: the server's identity, fresh token, version ttl_ms.
-# The first connection to a Redis whose identity differs from the one recorded starts a new
-# generation and records the identity; every later one finds it recorded.
+# KEYS: owner, generation (one shard's: one slot).  ARGV: the server's identity, fresh token,
+# version ttl_ms. The first connection to a Redis whose identity differs from the one recorded
+# starts a new generation and records the identity; every later one finds it recorded.
 IDENTITY = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
 for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[2] .. 'g' .. i, 'PX', ARGV[3]) end

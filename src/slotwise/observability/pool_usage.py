@@ -40,12 +40,25 @@ def redis_pool_usage(pool: Any) -> PoolUsage | None:
     return PoolUsage(len(in_use), capacity)
 
 
+def cluster_pool_usage(nodes: Any) -> PoolUsage | None:
+    """The fullest node pool of a redis-py (async) RedisCluster: each node has its own
+    ``max_connections``, and the first one to run out is what callers feel."""
+    usages = [
+        PoolUsage(len(node._connections) - len(node._free), node.max_connections)
+        for node in nodes
+        if isinstance(getattr(node, "max_connections", None), int) and node.max_connections > 0
+    ]
+    return max(usages, key=lambda u: u.usage_percent, default=None)
+
+
 def redis_client_probe(get_client: Callable[[], Any]) -> PoolProbe:
     """A probe that looks the client up at each reading (the cache connects after startup,
     and reconnects after an outage with a new pool)."""
 
     def probe() -> PoolUsage | None:
         client = get_client()
+        if client is not None and callable(getattr(client, "get_nodes", None)):
+            return cluster_pool_usage(client.get_nodes())
         pool = getattr(client, "connection_pool", None) if client is not None else None
         return redis_pool_usage(pool) if pool is not None else None
 

@@ -85,6 +85,14 @@ POOL_USAGE = Gauge(
     multiprocess_mode="livemax",
 )
 
+# Which Redis the cache uses: 1 for each primary in use, 0 for one used before (a failover).
+CACHE_TOPOLOGY = Gauge(
+    "slotwise_cache_topology_info",
+    "The cache's Redis mode and the primaries it writes to (1 = in use now).",
+    ["mode", "primary"],
+    multiprocess_mode="livemax",
+)
+
 #: Every series name /metrics can contain (what the alert rules and dashboard may reference).
 EXPORTED_SERIES: frozenset[str] = frozenset(
     {
@@ -96,6 +104,7 @@ EXPORTED_SERIES: frozenset[str] = frozenset(
         "slotwise_pool_connections_in_use",
         "slotwise_pool_connections_max",
         "slotwise_pool_usage_ratio",
+        "slotwise_cache_topology_info",
     }
     | {
         f"{family}{suffix}"
@@ -107,6 +116,20 @@ EXPORTED_SERIES: frozenset[str] = frozenset(
         for suffix in ("_bucket", "_sum", "_count")
     }
 )
+
+
+_topology_seen: set[tuple[str, str]] = set()
+
+
+def set_cache_topology(mode: str, primaries: tuple[str, ...]) -> None:
+    """Mark ``primaries`` in use (1) and every primary reported before and gone since 0; the
+    label set stays small (the nodes this process has ever written to)."""
+    now = {(mode, primary) for primary in primaries}
+    for labels in _topology_seen - now:
+        CACHE_TOPOLOGY.labels(*labels).set(0)
+    for labels in now:
+        CACHE_TOPOLOGY.labels(*labels).set(1)
+    _topology_seen.update(now)
 
 
 def render_latest() -> bytes:

@@ -9,9 +9,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from slotwise.api.cache_topology import cache_topology
 from slotwise.api.errors import OUTAGE_EXCEPTIONS, error_response, error_responses
 from slotwise.api.schemas import Liveness, Readiness
 from slotwise.cache.client import cache_status as probe_cache
+from slotwise.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,18 @@ async def cache_status() -> str:
     return str(status)
 
 
+def cache_placement() -> tuple[str, list[str]]:
+    """The cache's mode and the primaries in use (the configured mode while it is off)."""
+    try:
+        found = cache_topology()
+    except Exception:  # like the status probe: never fail readiness by raising
+        log.warning("readiness: cache topology probe failed", exc_info=True)
+        found = None
+    if found is None:
+        return get_settings().redis_mode, []
+    return found.mode, list(found.primaries)
+
+
 @router.get(
     "/ready",
     response_model=Readiness,
@@ -51,10 +65,13 @@ async def cache_status() -> str:
 )
 async def ready(request: Request) -> JSONResponse:
     db_ok = await _database_ok(request.app.state.engine)
+    mode, nodes = cache_placement()
     body = Readiness(
         status="ok" if db_ok else "unavailable",
         database="ok" if db_ok else "down",
         cache=await cache_status(),
+        cache_mode=mode,
+        cache_nodes=nodes,
     )
     if not db_ok:
         return error_response(

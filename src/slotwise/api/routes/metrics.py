@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from slotwise.api.auth import bearer_token
+from slotwise.api.cache_topology import record_cache_topology
 from slotwise.api.deps import AdminDep
 from slotwise.api.errors import ApiError, error_responses
 from slotwise.observability import prometheus
@@ -52,6 +53,7 @@ async def metrics_token(request: Request) -> None:
 )
 async def prometheus_metrics(_: Annotated[None, Depends(metrics_token)]) -> Response:
     get_metrics().sample_pools()
+    record_cache_topology()
     return Response(prometheus.render_latest(), media_type=prometheus.CONTENT_TYPE)
 
 
