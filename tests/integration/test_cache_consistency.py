@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from slotwise.cache import access, layout
 from slotwise.cache import codec as cache_codec
-from slotwise.cache import layout
 from slotwise.cache.client import CacheClient
 from slotwise.cache.keys import escape
 from slotwise.cache.layout import Miss, key_set
@@ -117,6 +117,27 @@ async def test_an_intent_left_by_a_dead_writer_expires_into_misses(cache: CacheC
     assert not await _hit(cache, "things:f")
     await _stored(cache, "things:f")
     assert await _hit(cache, "things:f")
+
+
+async def test_an_orphan_intent_expires_at_its_own_deadline_while_writes_continue(
+    cache: CacheClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer killed between marking and releasing: the intents later writers mark on the
+    same key (here every 20 ms, well inside INTENT_MS) must not keep its mark alive, or the
+    key stays uncached for as long as writes keep coming."""
+    monkeypatch.setattr(access, "INTENT_MS", 400)
+    await _stored(cache, "things:g")
+    assert await cache.mark_intents(["things:g"])  # never released
+    loop = asyncio.get_running_loop()
+    past_its_deadline = loop.time() + 0.4 + 0.2
+    while loop.time() < past_its_deadline:
+        marked = await cache.mark_intents(["things:g"])
+        assert not await _hit(cache, "things:g")
+        assert await cache.invalidate("things:g", intents=marked)
+        await asyncio.sleep(0.02)
+    assert not await _hit(cache, "things:g")
+    await _stored(cache, "things:g")  # nothing pending any more: the miss may store
+    assert await _hit(cache, "things:g")
 
 
 async def test_the_unit_of_work_marks_before_commit_and_invalidates_even_if_commit_raises(

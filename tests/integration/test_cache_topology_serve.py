@@ -116,9 +116,8 @@ async def test_primary_killed_under_load_fails_open_and_serves_nothing_stale(
     assert outcome.reads_after(failed_over) > 50
     late = [s for s in outcome.stale if s[0] >= failed_over]
     assert outcome.stale_after(failed_over) == 0, (failed_over, late[:5], len(outcome.stale))
-    # Hits again, on an entity nobody writes: the renamed one may stay uncached while writes
-    # keep coming (a write intent its writer could not release at the kill is renewed with
-    # each later writer's intent on the same version key, so it outlives INTENT_MS)
+    # Hits again, on an entity nobody writes: the renamed one may still miss for up to
+    # INTENT_MS (a write intent its writer could not release at the kill)
     before = [await cache_hits(http, url) for url in urls]
     for _ in range(3):
         for url in urls:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -50,6 +51,18 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, OutOfMemoryError) or (
         isinstance(exc, ResponseError) and "maxmemory" in str(exc)
     )
+
+
+class Intents(tuple[str, ...]):
+    """The version keys one writer marked, and the id its entries carry there (so it releases
+    its own and nobody else's; see ``scripts``)."""
+
+    writer: str
+
+    def __new__(cls, keys: Iterable[str], writer: str) -> Intents:
+        self = super().__new__(cls, keys)
+        self.writer = writer
+        return self
 
 
 class RedisAccess:
@@ -182,23 +195,19 @@ class RedisAccess:
         script: str,
         keys: tuple[str, ...],
         args: tuple[Any, ...],
-        per_key: str | None = None,
     ) -> None:
         """Run a version-writing script over ``keys``: once on one Redis; on a cluster once
         per slot (each run atomic in its slot), all in one pipeline (a trip per node, in
-        parallel). ``per_key``: one character per key, passed as the last argument."""
+        parallel)."""
         groups = group_by_slot(keys) if self.shards > 1 else [list(range(len(keys)))]
-        per_key = None if per_key is None else per_key.ljust(len(keys), "0")
         if len(groups) == 1:
-            extra = () if per_key is None else (per_key,)
-            await self._run(sha, script, keys, (*args, *extra))
+            await self._run(sha, script, keys, args)
             return
         assert self._redis is not None
         pipe = self._redis.pipeline(transaction=False)
         for group in groups:
             names = [keys[i] for i in group]
-            extra = () if per_key is None else ("".join(per_key[i] for i in group),)
-            pipe.eval(script, len(names), *names, *args, *extra)
+            pipe.eval(script, len(names), *names, *args)
         await pipe.execute()
 
     # --- invalidation -------------------------------------------------------------------
@@ -212,28 +221,30 @@ class RedisAccess:
 
     async def mark_intents(self, targets: Iterable[str]) -> tuple[str, ...]:
         """Before COMMIT: mark the versions ``targets`` will change as being written (lookups
-        miss, stores are refused for ``INTENT_MS``). The keys marked; () when Redis refused
-        (out of memory: the versions are deleted instead, which also makes lookups miss)."""
+        miss, stores are refused for ``INTENT_MS``, this writer's own deadline). The keys
+        marked, with this writer's id; () when Redis refused (out of memory: the versions are
+        deleted instead, which also makes lookups miss)."""
         keys = self.version_keys(targets)
         redis = self._redis
         if not keys or redis is None or not self.breaker.allow():
             return ()
+        writer = secrets.token_hex(6)
         sent = self.lease.now()
         try:
-            await self._run_per_slot(self._intent.sha, INTENT_SCRIPT, keys, (INTENT_MS,))
+            await self._run_per_slot(self._intent.sha, INTENT_SCRIPT, keys, (INTENT_MS, writer))
         except REDIS_ERRORS as exc:
             self._failed(exc)
             if _is_oom(exc):
                 await self._delete(redis, keys)
             return ()
         self._succeeded(sent)
-        return keys
+        return Intents(keys, writer)
 
     async def invalidate(
         self, *targets: str, intents: tuple[str, ...] = (), patience: float = WRITER_PATIENCE
     ) -> bool:
         """Make every key matching ``targets`` (keys, ``"ns:*"`` patterns, ``"*"``) a miss, and
-        release the ``intents`` this writer marked.
+        release the ``intents`` this writer marked (what ``mark_intents`` returned).
 
         O(1) per target whatever the key space holds. A refused or stalled write is retried
         for ``patience`` seconds (the caller acknowledges its write only after this); when
@@ -241,7 +252,7 @@ class RedisAccess:
         keys = self.version_keys(targets)
         if not keys:
             return True
-        mine = "".join("1" if key in intents else "0" for key in keys)
+        writer = intents.writer if isinstance(intents, Intents) else ""
         redis = self._redis
         if redis is None:
             self.needs_reset = True
@@ -250,7 +261,7 @@ class RedisAccess:
         deadline = loop.time() + patience
         while True:
             retryable: list[bool] = []
-            if await self._set_versions(redis, keys, mine, retryable):
+            if await self._set_versions(redis, keys, writer, retryable):
                 return True
             if not retryable or loop.time() >= deadline:
                 self.needs_reset = True
@@ -258,14 +269,14 @@ class RedisAccess:
             await asyncio.sleep(_RETRY_EVERY)
 
     async def _set_versions(
-        self, redis: Redis, keys: tuple[str, ...], mine: str, retryable: list[bool] | None = None
+        self, redis: Redis, keys: tuple[str, ...], writer: str, retryable: list[bool] | None = None
     ) -> bool:
-        """Fresh tokens on ``keys`` (DEL when Redis is out of memory: allowed there too)."""
+        """Fresh tokens on ``keys``, ``writer``'s intents released (DEL when Redis is out of
+        memory: allowed there too)."""
         sent = self.lease.now()
+        args = (new_token(), VERSION_TTL_MS, writer, INTENT_MS)
         try:
-            await self._run_per_slot(
-                self._invalidate.sha, INVALIDATE, keys, (new_token(), VERSION_TTL_MS), mine
-            )
+            await self._run_per_slot(self._invalidate.sha, INVALIDATE, keys, args)
         except REDIS_ERRORS as exc:
             self._failed(exc)
             if _is_oom(exc):

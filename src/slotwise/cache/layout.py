@@ -7,8 +7,9 @@ version is a random token, never a counter: it cannot repeat after a key is lost
 goes back in time, and a missing version is a miss, never a default. A value is stored with
 the token vector it was computed under and is valid only while every version still equals it.
 
-A version may instead hold a *write intent* (``"!<n>"``: n writers are about to commit a
-change under it). Lookups miss and stores are refused while it lives (``INTENT_MS``).
+A version may instead hold a *write intent* (``"!<writer>@<deadline_ms>,..."``: writers about
+to commit a change under it, each until its own deadline, ``INTENT_MS`` after it marked).
+Lookups miss and stores are refused while it lives.
 
 Value keys carry the schema tag, so a deploy that changes a cached shape never reads payloads
 of the old shape.

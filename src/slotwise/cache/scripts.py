@@ -1,7 +1,8 @@
 """The Lua scripts that make a store conditional, mark write intents and install new versions.
 
 Each runs atomically. None is on the hit path (a hit is one MGET). Version values are random
-tokens or intents (``"!<n>"``); new tokens come from the caller (``ARGV``), never from Lua.
+tokens or intents (``"!<writer>@<deadline_ms>,..."``); new tokens come from the caller
+(``ARGV``), never from Lua.
 """
 
 # KEYS: value, versions (nv)..., lock, guards (g)..., deps (d)..., [budget]
@@ -59,35 +60,71 @@ if ARGV[4] ~= '' and redis.call('GET', lock) == ARGV[4] then redis.call('DEL', l
 return stored
 """
 
-# KEYS: version keys.  ARGV: intent ttl_ms.  One more writer is about to commit under each.
-INTENT = """
+# An intent version is "!<writer>@<deadline_ms>,...": each pending writer with its own deadline
+# on Redis's clock (TIME), so a writer that dies before releasing its intent stops counting
+# at its deadline even while later writers keep marking the key. Both scripts first drop the
+# entries whose deadline passed (deadlines are capped at now + the intent ttl: a clock set
+# back cannot stretch one) and give the key the TTL of the latest deadline left.
+_INTENTS = """
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function pending(key, v, now, limit, drop)
+  local out = {}
+  if not v or string.sub(v, 1, 1) ~= '!' then return out end
+  for entry in string.gmatch(string.sub(v, 2), '[^,]+') do
+    local id, at = string.match(entry, '^(%w+)@(%d+)$')
+    if not id then id, at = 'old', now + math.max(redis.call('PTTL', key), 0) end
+    at = math.min(tonumber(at), now + limit)
+    if at > now and id ~= drop then out[#out + 1] = {id, at} end
+  end
+  return out
+end
+local function put(key, entries, now)
+  local parts, last = {}, now + 1
+  for _, e in ipairs(entries) do
+    parts[#parts + 1] = e[1] .. '@' .. e[2]
+    last = math.max(last, e[2])
+  end
+  redis.call('SET', key, '!' .. table.concat(parts, ','), 'PX', last - now)
+end
+"""
+
+# KEYS: version keys.  ARGV: intent ttl_ms, writer id.  This writer is about to commit under
+# each key: its entry (deadline now + ttl) joins those of the writers still pending.
+INTENT = (
+    _INTENTS
+    + """
+local now, limit = now_ms(), tonumber(ARGV[1])
 for i = 1, #KEYS do
-  local v = redis.call('GET', KEYS[i])
-  local n = 1
-  if v and string.sub(v, 1, 1) == '!' then n = (tonumber(string.sub(v, 2)) or 0) + 1 end
-  redis.call('SET', KEYS[i], '!' .. n, 'PX', ARGV[1])
+  local entries = pending(KEYS[i], redis.call('GET', KEYS[i]), now, limit, ARGV[2])
+  entries[#entries + 1] = {ARGV[2], now + limit}
+  put(KEYS[i], entries, now)
 end
 return #KEYS
 """
+)
 
-# KEYS: version keys.  ARGV: fresh token, version ttl_ms, one '1'/'0' per key (did this writer
-# mark an intent there). A fresh token replaces each version, except where another writer's
-# intent is pending (it stays: whatever comes after it is a fresh token too); our own intent
-# is released (decremented) when others are pending.
-INVALIDATE = """
+# KEYS: version keys.  ARGV: fresh token, version ttl_ms, writer id ('' = none), intent
+# ttl_ms. This writer's intent is released; where no other writer's intent is pending a
+# fresh token replaces the version, otherwise the others' entries stay (whatever comes after
+# them is a fresh token too).
+INVALIDATE = (
+    _INTENTS
+    + """
+local now, limit = now_ms(), tonumber(ARGV[4])
 for i = 1, #KEYS do
-  local v = redis.call('GET', KEYS[i])
-  local pending = v and string.sub(v, 1, 1) == '!'
-  local mine = string.sub(ARGV[3], i, i) == '1'
-  local n = pending and (tonumber(string.sub(v, 2)) or 1) or 0
-  if pending and mine and n > 1 then
-    redis.call('SET', KEYS[i], '!' .. (n - 1), 'KEEPTTL')
-  elseif mine or not pending then
+  local entries = pending(KEYS[i], redis.call('GET', KEYS[i]), now, limit, ARGV[3])
+  if #entries == 0 then
     redis.call('SET', KEYS[i], ARGV[1] .. 'i' .. i, 'PX', ARGV[2])
+  else
+    put(KEYS[i], entries, now)
   end
 end
 return #KEYS
 """
+)
 
 # KEYS: owner, generation (one shard's: one slot).  ARGV: the server's identity, fresh token,
 # version ttl_ms. The first connection to a Redis whose identity differs from the one recorded
