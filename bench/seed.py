@@ -38,7 +38,7 @@ async def prepare(engine: AsyncEngine, *, recruiters: int, days: int, reuse: boo
             f"the database already holds {existing} slots; the benchmark writes to the data "
             "it uses, so give it an empty database (or none: it then makes its own)"
         )
-    from slotwise.services.demo import seed_demo
+    from slotwise.demo.seed import seed_demo
 
     await seed_demo(recruiters=recruiters, days=days)
     return await describe(engine)

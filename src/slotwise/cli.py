@@ -66,26 +66,29 @@ def seed(
     """Load data into DATABASE_URL (idempotent: a second run adds nothing)."""
     if not demo:
         raise typer.BadParameter("nothing to seed: pass --demo", param_hint="--demo")
-    from slotwise.services.demo import seed_demo
+    from slotwise.cache.client import disconnect_cache, open_app_cache
+    from slotwise.demo.seed import SeedFailed, SeedReport, seed_demo
+
+    async def seed_with_cache(advance: Callable[[int], None]) -> SeedReport:
+        # Connected like the server's, so the seed's writes invalidate what a server cached.
+        opened = await open_app_cache()
+        try:
+            return await seed_demo(recruiters=recruiters, days=days, progress=advance)
+        finally:
+            if opened:
+                await disconnect_cache()
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("seeding demo data", total=recruiters)
-        report = _run(
-            lambda: seed_demo(
-                recruiters=recruiters,
-                days=days,
-                progress=lambda n: progress.advance(task, n),
-            )
-        )
+        try:
+            report = _run(lambda: seed_with_cache(lambda n: progress.advance(task, n)))
+        except SeedFailed as exc:
+            console.print(f"[red]demo data refused, nothing stored:[/red] {exc}")
+            raise typer.Exit(1) from exc
     console.print(
         f"demo data: +{report.cities} cities, +{report.recruiters} recruiters, "
         f"+{report.slots} slots, +{report.templates} templates"
     )
-    if report.cities or report.recruiters or report.slots or report.templates:
-        from slotwise.cache.client import clear_cache_from_settings
-
-        # The seed writes past the repositories: drop what a running server cached (O(1)).
-        _run(clear_cache_from_settings)
 
 
 @app.command()

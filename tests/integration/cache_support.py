@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 
-from slotwise.domain.models import Base
 from slotwise.observability.metrics import get_metrics
+from slotwise.persistence.orm import Base
 
 
 def snapshot(value: Any) -> Any:

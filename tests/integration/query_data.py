@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, recruiter_cities
+from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template
+from slotwise.persistence.orm import recruiter_cities
 
 CANDIDATE = 777_000
 BASE = datetime(2031, 1, 6, 8, 0, tzinfo=UTC)

@@ -368,3 +368,19 @@ async def test_100_concurrent_cold_reads_of_one_recruiter_load_it_once(
         names = await asyncio.gather(*(read() for _ in range(100)))
     assert names == ["Anna"] * 100
     assert herd.count == one_load.count  # one load's statements, not a hundred
+
+
+async def test_add_many_shows_in_the_free_list_after_commit(
+    cache: CacheClient, make_uow: MakeUow
+) -> None:
+    _, anna_id, _ = await _seed(make_uow)
+    async with make_uow() as uow:
+        assert len(fd.ok(await uow.slots.get_free_for_recruiter(anna_id, fd.at(-1)))) == 2
+    async with make_uow() as uow:
+        batch = [Slot(recruiter_id=anna_id, start_utc=fd.at(hour)) for hour in (5, 6, 7)]
+        fd.ok(await uow.slots.add_many(batch))
+        async with make_uow() as other:  # not before the commit
+            assert len(fd.ok(await other.slots.get_free_for_recruiter(anna_id, fd.at(-1)))) == 2
+        await uow.commit()
+    async with make_uow() as uow:
+        assert len(fd.ok(await uow.slots.get_free_for_recruiter(anna_id, fd.at(-1)))) == 5

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from slotwise.cli import app
-from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template
+from slotwise.domain.models import SlotStatus
 from slotwise.persistence import db
+from slotwise.persistence.schema import tables as schema
 from slotwise.repositories import UnitOfWork
 from slotwise.settings import Settings, reset_settings
 from tests.conftest import TEST_DATABASE_URL, truncate_all
@@ -72,10 +73,10 @@ def query(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
 async def counts(engine: AsyncEngine) -> dict[str, int]:
     async with engine.connect() as conn:
         return {
-            model.__tablename__: int(
-                (await conn.execute(select(func.count()).select_from(model))).scalar_one()
+            table.name: int(
+                (await conn.execute(select(func.count()).select_from(table))).scalar_one()
             )
-            for model in (City, Recruiter, Slot, Template)
+            for table in (schema.cities, schema.recruiters, schema.slots, schema.templates)
         }
 
 

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, recruiter_cities
+from slotwise.domain.models import City, Recruiter, Slot, SlotStatus
+from slotwise.persistence.orm import recruiter_cities
 from slotwise.queries.counter import RecordedStatement, query_scope
 from slotwise.repositories import SlotFilters, UnitOfWork
 from slotwise.result import Success

@@ -10,9 +10,10 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.domain.models import Base, Recruiter, Slot
+from slotwise.domain.models import Recruiter, Slot
 from slotwise.persistence import db
 from slotwise.persistence.migrate import downgrade, upgrade
+from slotwise.persistence.orm import metadata
 from slotwise.repositories import UnitOfWork
 from slotwise.result import ConflictError, Failure, Success
 
@@ -21,7 +22,7 @@ def _diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(
         connection, opts={"compare_type": True, "compare_server_default": False}
     )
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
 async def test_autogenerate_finds_no_difference(engine: AsyncEngine) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
 from slotwise.repositories import UnitOfWork
@@ -566,3 +566,49 @@ async def test_a_city_going_away_leaves_its_slots_without_a_city(
 
 def test_utc_constant_is_utc() -> None:
     assert T0.tzinfo is UTC
+
+
+# --- add_many ------------------------------------------------------------------------------
+
+
+def _hourly(owner: Recruiter, count: int, first: float = 0) -> list[Slot]:
+    return [Slot(recruiter_id=owner.id, start_utc=at(first + i)) for i in range(count)]
+
+
+async def test_add_many_stores_a_batch_with_one_flush(make_uow: MakeUow) -> None:
+    async with make_uow() as uow:
+        owner = await recruiter(uow)
+        flushes: list[object] = []
+        event.listen(uow.session.sync_session, "after_flush", lambda *args: flushes.append(args))
+        added = ok(await uow.slots.add_many(_hourly(owner, 20)))
+        assert len(flushes) == 1
+        assert len({s.id for s in added}) == 20
+        assert all(s.end_utc == s.start_utc + timedelta(minutes=60) for s in added)
+        await uow.commit()
+    async with make_uow() as uow:
+        assert ok(await uow.slots.count()) == 20
+
+
+async def test_add_many_refuses_the_whole_batch_when_one_slot_is_invalid(
+    make_uow: MakeUow,
+) -> None:
+    async with make_uow() as uow:
+        owner = await recruiter(uow)
+        batch = _hourly(owner, 3)
+        batch[1].duration_min = 5
+        problem = error(await uow.slots.add_many(batch))
+        assert isinstance(problem, ValidationError) and problem.field == "duration_min"
+        assert ok(await uow.slots.count()) == 0
+
+
+async def test_add_many_refuses_an_overlapping_batch_and_the_unit_of_work_goes_on(
+    make_uow: MakeUow,
+) -> None:
+    async with make_uow() as uow:
+        owner = await recruiter(uow)
+        clash = [*_hourly(owner, 2), Slot(recruiter_id=owner.id, start_utc=at(0.5))]
+        assert isinstance(error(await uow.slots.add_many(clash)), ConflictError)
+        ok(await uow.slots.add_many(_hourly(owner, 2, first=10)))
+        await uow.commit()
+    async with make_uow() as uow:
+        assert ok(await uow.slots.count()) == 2

@@ -29,8 +29,8 @@ from sqlalchemy import inspect as sa_inspect
 
 from slotwise.domain.models import (
     ACTIVE_STATUSES,
-    Base,
     City,
+    Entity,
     Recruiter,
     Slot,
     SlotStatus,
@@ -48,15 +48,15 @@ from slotwise.result import (
 )
 from slotwise.services.ports import UowFactory
 
-E = TypeVar("E", bound=Base)
+E = TypeVar("E", bound=Entity)
 
 Row = dict[str, Any]
 #: Recruiter rows carry their cities' ids under this key (the association table, folded in).
 CITY_IDS = "city_ids"
-MODELS: tuple[type[Base], ...] = (City, Recruiter, Slot, Template, User)
+MODELS: tuple[type[Entity], ...] = (City, Recruiter, Slot, Template, User)
 
 
-def columns(model: type[Base]) -> list[str]:
+def columns(model: type[Entity]) -> list[str]:
     return [prop.key for prop in sa_inspect(model).column_attrs]
 
 
@@ -64,14 +64,14 @@ class FakeDatabase:
     """Committed rows per model, id sequences (never rolled back), and what was published."""
 
     def __init__(self) -> None:
-        self.tables: dict[type[Base], dict[int, Row]] = {model: {} for model in MODELS}
-        self._next_id: dict[type[Base], int] = dict.fromkeys(MODELS, 1)
+        self.tables: dict[type[Entity], dict[int, Row]] = {model: {} for model in MODELS}
+        self._next_id: dict[type[Entity], int] = dict.fromkeys(MODELS, 1)
         #: After-commit actions that ran, as "<Model>:<operation>:<id>" (the cache
         #: invalidations of production would run at these moments).
         self.published: list[str] = []
         self.units: list[FakeUnitOfWork] = []
         #: Run once right before the next insert of a model: "another transaction commits now".
-        self.before_insert: dict[type[Base], Callable[[], None]] = {}
+        self.before_insert: dict[type[Entity], Callable[[], None]] = {}
         #: When set, the next ``try_commit`` fails with this error (a lost connection, a
         #: deferred constraint) and nothing is published.
         self.commit_error: Error | None = None
@@ -92,7 +92,7 @@ class FakeDatabase:
         self.units.append(uow)
         return uow
 
-    def next_id(self, model: type[Base]) -> int:
+    def next_id(self, model: type[Entity]) -> int:
         ident = self._next_id[model]
         self._next_id[model] = ident + 1
         return ident
@@ -119,7 +119,7 @@ class FakeDatabase:
         self.tables[model][row["id"]] = row
         return entity
 
-    def row(self, model: type[Base], ident: int) -> Row | None:
+    def row(self, model: type[Entity], ident: int) -> Row | None:
         """The committed row, as a copy (what a fresh transaction would read)."""
         found = self.tables[model].get(ident)
         return dict(found) if found is not None else None
@@ -130,11 +130,11 @@ class FakeDatabase:
         assert row is not None, f"{model.__name__} {ident} is not in the database"
         return build(model, row, self.tables)
 
-    def count(self, model: type[Base]) -> int:
+    def count(self, model: type[Entity]) -> int:
         return len(self.tables[model])
 
 
-def to_row(entity: Base) -> Row:
+def to_row(entity: Entity) -> Row:
     model = type(entity)
     row: Row = {key: getattr(entity, key) for key in columns(model)}
     if (
@@ -148,7 +148,7 @@ def to_row(entity: Base) -> Row:
     return row
 
 
-def build(model: type[E], row: Row, tables: dict[type[Base], dict[int, Row]]) -> E:
+def build(model: type[E], row: Row, tables: dict[type[Entity], dict[int, Row]]) -> E:
     values = {k: v for k, v in row.items() if k != CITY_IDS}
     if model is Recruiter:
         city_rows = tables[City]
@@ -162,8 +162,8 @@ class FakeUnitOfWork:
 
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
-        self.writes: dict[type[Base], dict[int, Row | None]] = {model: {} for model in MODELS}
-        self.identity: dict[tuple[type[Base], int], Base] = {}
+        self.writes: dict[type[Entity], dict[int, Row | None]] = {model: {} for model in MODELS}
+        self.identity: dict[tuple[type[Entity], int], Entity] = {}
         self._after_commit: list[Callable[[], Any]] = []
         self.info: dict[str, Any] = {}
         self.commits = 0
@@ -245,7 +245,7 @@ class FakeUnitOfWork:
 
     # --- rows as this transaction sees them ----------------------------------------------
 
-    def _rows(self, model: type[Base]) -> dict[int, Row]:
+    def _rows(self, model: type[Entity]) -> dict[int, Row]:
         merged = dict(self.db.tables[model])
         for ident, row in self.writes[model].items():
             if row is None:
@@ -254,10 +254,10 @@ class FakeUnitOfWork:
                 merged[ident] = row
         return merged
 
-    def _visible(self) -> dict[type[Base], dict[int, Row]]:
+    def _visible(self) -> dict[type[Entity], dict[int, Row]]:
         return {model: self._rows(model) for model in MODELS}
 
-    def _write(self, model: type[Base], ident: int, row: Row | None, operation: str) -> None:
+    def _write(self, model: type[Entity], ident: int, row: Row | None, operation: str) -> None:
         self.writes[model][ident] = None if row is None else dict(row)
         event = f"{model.__name__}:{operation}:{ident}"
 

@@ -71,20 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = (
             db.build_session_factory(engine) if own_engine else db.get_session_factory()
         )
-        # --- cache: connect (owner: cache engineer) ----------------------------------------
         own_cache = await open_app_cache(settings)  # never raises: no Redis = uncached
-        # --- end cache connect ------------------------------------------------------------
-        await start_observability(app, engine)  # metrics engineer: SQL timing, pool gauges
+        await start_observability(app, engine)  # SQL timing, pool gauges
         if settings.slotwise_gc_freeze:
             freeze_startup_objects()
         try:
             yield
         finally:
-            await stop_observability(app)  # metrics engineer
-            # --- cache: disconnect (owner: cache engineer) ---------------------------------
+            await stop_observability(app)
             if own_cache:
                 await disconnect_cache()
-            # --- end cache disconnect ------------------------------------------------------
             await engine.dispose()
 
     app = FastAPI(
@@ -99,9 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = TokenTable.from_settings(settings)
     install_error_handlers(app)
-    # --- observability (owner: metrics engineer): logging, /metrics, tracing ---------------
+    # Logging, /metrics, tracing; the request id and metrics pieces go into the edge layer.
     install_observability(app, settings)
-    # --- end observability ----------------------------------------------------------------
     # Hot routes first: a request is matched against the routes in order.
     for module in (slots, recruiters, cities, candidates, templates, health):
         add_routes(app, module.router)

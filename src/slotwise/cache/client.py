@@ -114,7 +114,8 @@ class CacheClient:
 
     @property
     def _client(self) -> Redis | None:
-        """The document's name for the client (its tests assign a fakeredis one here)."""
+        """The redis client under its older name; assigning one (a fakeredis client in tests)
+        rebinds the scripts to it."""
         return self._redis
 
     @_client.setter
@@ -334,7 +335,7 @@ class CacheClient:
         """Invalidate everything under this prefix (a new generation): O(1)."""
         return await self.invalidate("*")
 
-    # --- the document's Result API ------------------------------------------------------
+    # --- get / set / delete as Results ------------------------------------------------------
 
     async def get(self, key: str) -> Result[Any, Error]:
         """The cached value (entities come back detached), Success(None) when absent."""

@@ -6,7 +6,7 @@
     @invalidate_cache("recruiters:*", "recruiter:{arg1}")
     async def add(self, entity: Recruiter) -> Result[Recruiter, Error]: ...
 
-What the document's decorators did not do and these do:
+What they guarantee:
 
 * Only a ``Success`` whose value is not None is cached; a hit returns the same type as a miss
   (entities rebuilt into the caller's session, see ``cache_codec``).

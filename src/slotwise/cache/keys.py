@@ -1,4 +1,4 @@
-"""Cache key names: the document's key patterns, escaped so that no value can change a key's shape.
+"""Cache key names, escaped so that no value can change a key's shape.
 
 A logical key is ``segment:segment:...``. The segments written here are fixed words; every
 value that goes into a key passes through :func:`escape`, which percent-encodes ``:``, ``*``
@@ -29,7 +29,7 @@ NONE_SEGMENT = "~"
 
 
 class CacheTTL(enum.IntEnum):
-    """Standard lifetimes in seconds (the document's values)."""
+    """Standard lifetimes in seconds."""
 
     SHORT = 300
     MEDIUM = 1800

@@ -1,4 +1,4 @@
-"""Key templates with placeholders, as the document writes them: ``"recruiter:{arg1.id}"``.
+"""Key templates with placeholders: ``"recruiter:{arg1.id}"``.
 
 Placeholders: ``{argN}`` (the N-th argument after ``self``), a parameter name (``{city_id}``),
 ``{self.attr}``, ``{result}`` (the Success value), each optionally followed by attributes

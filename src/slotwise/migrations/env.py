@@ -7,12 +7,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from slotwise.domain.models import Base
 from slotwise.persistence.db import build_engine
+from slotwise.persistence.orm import metadata
 from slotwise.settings import get_settings
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _configure(connection: Connection) -> None:

@@ -245,7 +245,7 @@ class MetricsCollector:
         return 100.0 * self.cache_hits / total if total else 0.0
 
     def get_summary(self) -> dict[str, Any]:
-        """This process's figures (the document's shape, plus percentiles and pools)."""
+        """This process's figures: hit rate, statements, endpoints with percentiles, pools."""
         pools = self.sample_pools()
         with self._lock:
             cache_total = self.cache_hits + self.cache_misses
@@ -398,7 +398,7 @@ def timed(name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]
 
 
 def format_performance_summary(summary: dict[str, Any], top: int = 5) -> str:
-    """The document's text block ("=== Performance Summary ===" ...)."""
+    """The summary as a text block ("=== Performance Summary ===" ...)."""
     lines = [
         "=== Performance Summary ===",
         f"Cache hit rate: {summary['cache']['hit_rate']:.1f}%",
@@ -414,7 +414,7 @@ def format_performance_summary(summary: dict[str, Any], top: int = 5) -> str:
 def log_performance_summary(
     metrics: MetricsCollector | None = None, logger: logging.Logger | None = None
 ) -> str:
-    """Log the summary in the document's format (call it every minute or so) and return it."""
+    """Log the summary text block (call it every minute or so) and return it."""
     text = format_performance_summary((metrics or get_metrics()).get_summary())
     (logger or log).info(text)
     return text

@@ -23,7 +23,6 @@ from typing import Any, Literal, TypeVar, cast, overload
 from sqlalchemy import Select, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
-    DeclarativeBase,
     InstrumentedAttribute,
     QueryableAttribute,
     joinedload,
@@ -33,9 +32,10 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.orm.util import identity_key
 
+from slotwise.domain.entity import Entity
 from slotwise.queries.counter import BATCH_OPTION
 
-T = TypeVar("T", bound=DeclarativeBase)
+T = TypeVar("T", bound=Entity)
 S = TypeVar("S", bound=Select[Any])
 Strategy = Literal["selectin", "joined", "auto"]
 RelationshipPath = str | QueryableAttribute[Any]

@@ -1,6 +1,6 @@
-"""slotwise's key catalogue: every key pattern of the document, plus the ones the other read
-paths need, and what each write must invalidate. Values go through ``escape`` so no input can
-change a key's shape; the engine's rules for keys live in ``slotwise.cache.keys``."""
+"""slotwise's key catalogue: every cached read path's key pattern, and what each write must
+invalidate. Values go through ``escape`` so no input can change a key's shape; the engine's
+rules for keys live in ``slotwise.cache.keys``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from slotwise.cache.keys import NONE_SEGMENT, escape
 
 
 class CacheKeys:
-    """Every key pattern of the document, plus the ones the other read paths need."""
+    """Every cached read path's key, and what each kind of write must invalidate."""
 
     #: Guard namespace bumped by every write that changes what slots embed of a recruiter.
     RECRUITER_DEPS = "dep:recruiter"
@@ -88,9 +88,8 @@ class CacheKeys:
 
     @staticmethod
     def slots_free_for_recruiter(recruiter_id: int, after: datetime) -> str:
-        """The document's key ignored ``after``; two calls with different ``after`` then shared
-        one entry. ``after`` is part of the key here, under the recruiter's own prefix so that
-        ``slots_free_pattern(recruiter_id)`` drops every ``after`` at once."""
+        """``after`` is part of the key (two windows are two entries), under the recruiter's
+        own prefix so that ``slots_free_pattern(recruiter_id)`` drops every ``after`` at once."""
         return f"slots:free:recruiter:{escape(recruiter_id)}:after:{escape(after)}"
 
     @staticmethod

@@ -18,7 +18,7 @@ class CityRepository(BaseRepository[City]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(City, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     @cached(key_builder=lambda self, id: CacheKeys.city(id), ttl=CacheTTL.LONG)
     async def get(self, id: int) -> Result[City, Error]:
         return await super().get(id)
@@ -47,8 +47,6 @@ class CityRepository(BaseRepository[City]):
     )
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
-
-    # --- end cache -------------------------------------------------------------------------
 
     @cached(key_builder=lambda self: CacheKeys.cities_active(), ttl=CacheTTL.LONG)
     async def get_active(self) -> Result[Sequence[City], Error]:

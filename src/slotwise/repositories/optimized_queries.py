@@ -1,5 +1,5 @@
-"""``OptimizedQueries``: the statements slotwise's read paths start from (the document's
-names), with the relations the API shows loaded in a constant number of statements."""
+"""``OptimizedQueries``: the statements slotwise's read paths start from, with the relations
+the API shows loaded in a constant number of statements."""
 
 from __future__ import annotations
 

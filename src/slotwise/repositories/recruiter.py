@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalidation
 from slotwise.cache.keys import CacheTTL
-from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot, recruiter_cities
+from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot
+from slotwise.persistence.orm import recruiter_cities
 from slotwise.persistence.repository.base import BaseRepository, Page
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.optimized_queries import OptimizedQueries
@@ -23,7 +24,7 @@ class RecruiterRepository(BaseRepository[Recruiter]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Recruiter, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     @cached(key_builder=lambda self, id: CacheKeys.recruiter(id), ttl=CacheTTL.LONG)
     async def get(self, id: int) -> Result[Recruiter, Error]:
         return await super().get(id)
@@ -44,8 +45,6 @@ class RecruiterRepository(BaseRepository[Recruiter]):
     @invalidate_cache("recruiters:*", "recruiter:{arg1}", "slot:*", "slots:*", "city:*", "cities:*")
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
-
-    # --- end cache -------------------------------------------------------------------------
 
     @cached(key_builder=lambda self: CacheKeys.recruiters_active(), ttl=CacheTTL.MEDIUM)
     async def get_active(self) -> Result[Sequence[Recruiter], Error]:

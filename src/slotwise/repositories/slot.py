@@ -76,7 +76,7 @@ class SlotRepository(BaseRepository[Slot]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Slot, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     @cached(
         key_builder=lambda self, id: CacheKeys.slot(id),
         ttl=CacheTTL.SHORT,
@@ -94,6 +94,17 @@ class SlotRepository(BaseRepository[Slot]):
             await schedule_invalidation(self.session, targets)
         return added
 
+    async def add_many(self, entities: Sequence[Slot]) -> Result[Sequence[Slot], Error]:
+        """Many new slots in one flush; one invalidation, after commit, of the lists of every
+        recruiter they belong to. Not of the slots' own keys: a new id has nothing cached
+        (failures are never cached), and a bulk load would otherwise leave a version counter
+        in Redis per row."""
+        added = await super().add_many(entities)
+        if isinstance(added, Success):
+            recruiters = sorted({slot.recruiter_id for slot in added.value})
+            await schedule_invalidation(self.session, CacheKeys.slot_changed(None, recruiters))
+        return added
+
     async def update(self, entity: Slot) -> Result[Slot, Error]:
         previous = _previous_recruiter(entity)  # before the flush clears the history
         saved = await super().update(entity)
@@ -107,8 +118,6 @@ class SlotRepository(BaseRepository[Slot]):
     @invalidate_cache("slot:{arg1}", "slots:*")
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
-
-    # --- end cache -------------------------------------------------------------------------
 
     @cached(
         key_builder=lambda self, recruiter_id, after: CacheKeys.slots_free_for_recruiter(

@@ -19,7 +19,7 @@ class TemplateRepository(BaseRepository[Template]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Template, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     # A global template changes what every city resolves: any write drops all of them.
     @invalidate_cache("templates:*")
     async def add(self, entity: Template) -> Result[Template, Error]:
@@ -32,8 +32,6 @@ class TemplateRepository(BaseRepository[Template]):
     @invalidate_cache("templates:*")
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
-
-    # --- end cache -------------------------------------------------------------------------
 
     @cached(
         key_builder=lambda self, city_id: CacheKeys.templates_for_city(city_id), ttl=CacheTTL.LONG

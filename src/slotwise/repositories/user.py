@@ -16,7 +16,7 @@ class UserRepository(BaseRepository[User]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(User, session)
 
-    # --- cache (issue 5): reads below are cached; writes invalidate after commit ---------
+    # Reads below are cached; writes invalidate what they change after commit.
     @invalidate_cache("user:{arg1}", "user:telegram:{arg1.telegram_id}")
     async def add(self, entity: User) -> Result[User, Error]:
         return await super().add(entity)
@@ -28,8 +28,6 @@ class UserRepository(BaseRepository[User]):
     @invalidate_cache("user:*")
     async def delete(self, id: int) -> Result[bool, Error]:
         return await super().delete(id)
-
-    # --- end cache -------------------------------------------------------------------------
 
     @cached(
         key_builder=lambda self, telegram_id: CacheKeys.user_by_telegram(telegram_id),

@@ -1,0 +1,2 @@
+"""One router module per resource (slots, recruiters, cities, candidates, templates), plus
+health and metrics."""

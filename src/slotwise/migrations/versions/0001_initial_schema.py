@@ -14,8 +14,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from slotwise.domain.models import SQLITE_OVERLAP_TRIGGERS
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -24,6 +22,36 @@ depends_on: str | Sequence[str] | None = None
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Stamp = sa.DateTime(timezone=True)
 ACTIVE = "status IN ('pending', 'booked', 'confirmed_by_candidate')"
+
+# SQLite serialises writers, so a trigger that looks for an overlapping slot is race-free there.
+SQLITE_OVERLAP_TRIGGERS = (
+    """
+CREATE TRIGGER IF NOT EXISTS trg_slots_no_overlap_insert
+BEFORE INSERT ON slots
+WHEN NEW.status <> 'canceled'
+BEGIN
+    SELECT RAISE(ABORT, 'slot overlaps another slot of this recruiter')
+    WHERE EXISTS (
+        SELECT 1 FROM slots s
+        WHERE s.recruiter_id = NEW.recruiter_id AND s.status <> 'canceled'
+          AND s.start_utc < NEW.end_utc AND NEW.start_utc < s.end_utc
+    );
+END
+""",
+    """
+CREATE TRIGGER IF NOT EXISTS trg_slots_no_overlap_update
+BEFORE UPDATE OF start_utc, end_utc, status, recruiter_id ON slots
+WHEN NEW.status <> 'canceled'
+BEGIN
+    SELECT RAISE(ABORT, 'slot overlaps another slot of this recruiter')
+    WHERE EXISTS (
+        SELECT 1 FROM slots s
+        WHERE s.id <> NEW.id AND s.recruiter_id = NEW.recruiter_id AND s.status <> 'canceled'
+          AND s.start_utc < NEW.end_utc AND NEW.start_utc < s.end_utc
+    );
+END
+""",
+)
 
 
 def upgrade() -> None:

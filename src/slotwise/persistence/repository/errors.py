@@ -17,6 +17,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm.exc import StaleDataError
 
+from slotwise.persistence.schema.triggers import OVERLAP_ERROR_MARKERS
 from slotwise.result import ConflictError, DatabaseError, Error, ValidationError
 
 # Exceptions a repository turns into Failure instead of letting them escape.
@@ -24,8 +25,10 @@ DB_EXCEPTIONS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, Time
 
 # constraint / index name fragment -> (field, message)
 _KNOWN_CONSTRAINTS: tuple[tuple[str, str, str], ...] = (
-    ("ex_slots_no_overlap", "start_utc", "slot overlaps another slot of this recruiter"),
-    ("slot overlaps another slot", "start_utc", "slot overlaps another slot of this recruiter"),
+    *(
+        (marker, "start_utc", "slot overlaps another slot of this recruiter")
+        for marker in OVERLAP_ERROR_MARKERS
+    ),
     (
         "uq_slots_active_candidate_recruiter",
         "candidate_telegram_id",
