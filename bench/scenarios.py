@@ -106,6 +106,7 @@ async def single_fetch_http(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
 
 async def http_throughput(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
     servers = await _http_servers(ctx)
+    servers["cache_on_fastapi"] = await ctx.server("cache_on_fastapi")
     return await http.throughput(
         await ctx.loadgen(),
         servers,
@@ -182,9 +183,9 @@ SCENARIOS: list[ScenarioSpec] = [
     ),
     ScenarioSpec(
         "http_throughput",
-        "5. HTTP throughput: cache on/off, ceiling",
+        "5. HTTP throughput: cache on/off, fast path on/off, ceiling",
         http_throughput,
-        lambda m: 5 * m.http_rounds,
+        lambda m: 7 * m.http_rounds,
     ),
     ScenarioSpec("memory", "7. memory: worker RSS, cache on vs off", memory, lambda m: 1),
     ScenarioSpec("zipf", "4. Zipf workload, 5% writes, 2 workers", zipf, lambda m: 2),
