@@ -362,6 +362,11 @@ BUILDERS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[Row]]]] = {
         "observability overhead",
         lambda r: _generic_row("", "observability stack overhead on a cached GET", r),
     ),
+    "hot_path": (
+        "5",
+        "cached hit layer by layer",
+        lambda r: _generic_row("5", "cached hit layer by layer, in-process (no network)", r),
+    ),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import cache_control, cache_hit, environment, fetch, http, queries, workload
+from bench import cache_control, cache_hit, environment, fetch, hot_path, http, queries, workload
 from bench import observability as observability_bench
 from bench.context import BenchContext, ScenarioSpec, Skip, Tick
 from slotwise.persistence import db
@@ -119,6 +119,21 @@ async def http_throughput(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
     )
 
 
+async def hot_path_layers(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    url = _need_cache(ctx)
+    result = await hot_path.run(
+        ctx.database.url,
+        url,
+        ctx.dataset.recruiter_ids[0],
+        ctx.redis.prefix,
+        rounds=ctx.mode.rounds,
+        quick=_quick(ctx),
+        tick=tick,
+    )
+    result["source"] = "bench.hot_path.run"
+    return result
+
+
 async def memory(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
     if "cache_on" not in ctx.servers or "cache_off" not in ctx.servers:
         raise Skip("the HTTP workload did not run (its servers are not up)")
@@ -188,6 +203,12 @@ SCENARIOS: list[ScenarioSpec] = [
         lambda m: 7 * m.http_rounds,
     ),
     ScenarioSpec("memory", "7. memory: worker RSS, cache on vs off", memory, lambda m: 1),
+    ScenarioSpec(
+        "hot_path",
+        "5. cached hit layer by layer (in-process)",
+        hot_path_layers,
+        lambda m: max(3, m.rounds // 3) if m.name == "quick" else m.rounds,
+    ),
     ScenarioSpec("zipf", "4. Zipf workload, 5% writes, 2 workers", zipf, lambda m: 2),
     ScenarioSpec(
         "observability", "   observability stack overhead", observability, lambda m: m.rounds
