@@ -54,6 +54,14 @@ async def test_flush_writes_what_is_left_and_secrets_never_leave() -> None:
     assert "very-secret-token-1" not in written[0] and "***" in written[0]
 
 
+def test_the_path_is_the_requests_own_bytes_when_the_server_passes_them() -> None:
+    written: list[str] = []
+    log = AccessLog(written.append, batch=1)
+    log({**_scope("/api/caf\u00e9"), "raw_path": b"/api/caf%C3%A9"}, 404, 1.0)
+    log(_scope("/api/caf\u00e9"), 404, 1.0)  # no raw path: quoted as uvicorn does
+    assert all("GET /api/caf%C3%A9 HTTP/1.1" in line for line in written)
+
+
 def test_the_text_form_for_consoles() -> None:
     written: list[str] = []
     log = AccessLog(written.append, json=False, batch=1)

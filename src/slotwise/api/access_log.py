@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import quote
 
 import orjson
@@ -34,8 +35,11 @@ def _client(scope: Scope) -> str:
 
 
 def _path(scope: Scope) -> str:
-    """The path as uvicorn's access line writes it (quoted, with the query string)."""
-    path = quote(scope.get("root_path", "") + scope["path"])
+    """The path as uvicorn's access line writes it (quoted, with the query string); the
+    request's own bytes when the server passed them (already quoted, no work)."""
+    raw: bytes | None = scope.get("raw_path")
+    root: str = scope.get("root_path", "")
+    path = raw.decode("latin-1") if raw and not root else quote(root + scope["path"])
     query: bytes = scope.get("query_string", b"")
     return f"{path}?{query.decode('ascii', 'replace')}" if query else path
 
@@ -113,5 +117,13 @@ class AccessLog:
         )
 
 
+@lru_cache(maxsize=4)
+def _second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def _timestamp(unix: float) -> str:
-    return datetime.fromtimestamp(unix, UTC).isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC with microseconds, as structlog's ``TimeStamper`` writes it (the
+    seconds part is formatted once per second)."""
+    second = int(unix)
+    return f"{_second(second)}.{min(999_999, round((unix - second) * 1e6)):06d}Z"
