@@ -37,6 +37,8 @@ TOKENS: dict[str, dict[str, str]] = {
     "unknown": {"Authorization": "Bearer not-a-token"},
     "basic": {"Authorization": "Basic dGVzdA=="},
     "no-scheme": {"Authorization": "test-admin-token"},
+    "conditional": {**ADMIN, "If-None-Match": '"x"'},
+    "with-body": {**BOT, "Content-Length": "2"},
 }
 #: Query strings of GET /api/slots; {rid} and {cid} are filled in. Good and bad alike.
 SLOT_QUERIES = [
@@ -188,7 +190,8 @@ async def test_every_answer_is_fastapis_byte_for_byte(
             statuses[status] = statuses.get(status, 0) + 1
     assert {200, 401, 404, 422} <= statuses.keys()
     # Every canonical query with a known token was answered by the fast path from the cache:
-    # 13 slot queries and one recruiter, for two tokens ("no-scheme" carries no token).
+    # 13 slot queries and one recruiter, for two tokens ("no-scheme" carries no token; a
+    # conditional request or one with a body is left to FastAPI).
     assert counted.hits == 2 * 14
 
 

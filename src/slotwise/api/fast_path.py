@@ -9,9 +9,9 @@ query's canonical spelling, one cache lookup, and the stored bytes out.
 The rule that keeps it honest: it answers only what it can answer exactly as the FastAPI
 route would, byte for byte (``tests/e2e/test_fast_path_equivalence.py`` compares the two). On
 anything else (a miss, no or an unknown token, a query it does not read itself, a request
-body, an undecodable entry, a root path) it returns False and FastAPI serves the request as
-if this module did not exist. A miss therefore costs one extra lookup; a hit costs no session,
-no unit of work, no repository.
+body, a conditional request, an undecodable entry, a root path) it returns False and FastAPI
+serves the request as if this module did not exist. A miss therefore costs one extra lookup;
+a hit costs no session, no unit of work, no repository.
 """
 
 from __future__ import annotations
@@ -61,9 +61,16 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def _has_body(scope: Scope) -> bool:
+#: Request headers that can change a GET's answer (conditional requests): left to FastAPI.
+_CONDITIONAL = frozenset({b"if-none-match", b"if-match", b"if-modified-since", b"if-range"})
+
+
+def _not_plain(scope: Scope) -> bool:
+    """A request body, or a conditional request: the fast path does not answer those."""
     for key, value in scope["headers"]:
         if key == b"transfer-encoding" or (key == b"content-length" and value != b"0"):
+            return True
+        if key in _CONDITIONAL:
             return True
     return False
 
@@ -98,7 +105,7 @@ class FastPath:
         self.recruiter_route = _route(routes, RECRUITER_TEMPLATE)
 
     async def __call__(self, scope: Scope, send: Send) -> bool:
-        if scope["method"] != "GET" or scope.get("root_path") or _has_body(scope):
+        if scope["method"] != "GET" or scope.get("root_path") or _not_plain(scope):
             return False
         path: str = scope["path"]
         if path == SLOTS_PATH:
