@@ -85,3 +85,14 @@ def test_a_query_becomes_filters_and_a_page() -> None:
     for bad in (b"status=FREE", b"limit=0", b"limit=501", b"offset=-1", b"city_id=",
                 b"start_to=2030-01-07T09:00:00", b"recruiter_id=0"):  # fmt: skip
         assert slot_list_query(bad) is None, bad
+
+
+def test_a_querys_key_is_the_same_whether_remembered_or_not() -> None:
+    from slotwise.api.fast_path import slots_key
+
+    short = slots_key(b"recruiter_id=3&status=free", True)
+    long = slots_key(b"recruiter_id=3&status=free&pad=" + b"x" * 400, True)
+    assert short is not None and short == long
+    assert slots_key(b"recruiter_id=3&status=free", False) != short  # the bot's view
+    assert slots_key(b"recruiter_id=03", True) is None
+    assert slots_key(b"recruiter_id=03&pad=" + b"x" * 400, True) is None

@@ -17,6 +17,7 @@ a hit costs no session, no unit of work, no repository.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -75,6 +76,29 @@ def _not_plain(scope: Scope) -> bool:
     return False
 
 
+#: Query strings up to this long have their key remembered (bounds the memory it takes).
+_REMEMBERED_QUERY = 256
+
+
+def slots_key(query_string: bytes, admin: bool) -> str | None:
+    """The cache key of the page a ``GET /api/slots`` query string asks for (None: not a
+    canonical query). Remembered for short queries: a hot page's query is parsed and its
+    key escaped once."""
+    if len(query_string) <= _REMEMBERED_QUERY:
+        return _remembered_slots_key(query_string, admin)
+    return _slots_key(query_string, admin)
+
+
+def _slots_key(query_string: bytes, admin: bool) -> str | None:
+    query = slot_list_query(query_string)
+    if query is None:
+        return None
+    return slots_page_key(query.filters, query.limit, query.offset, admin)
+
+
+_remembered_slots_key = lru_cache(maxsize=4096)(_slots_key)
+
+
 def recruiter_body(dto: object) -> bytes | None:
     """``GET /api/recruiters/{id}``'s body from the cached entity (``render.recruiter_dict``'s
     fields, in its order), or None if the entry was stored without its cities."""
@@ -123,10 +147,9 @@ class FastPath:
         role = self._role(scope)
         if role is None or self.slots_route is None:
             return False
-        query = slot_list_query(scope["query_string"])
-        if query is None:
+        key = slots_key(scope["query_string"], role is Role.ADMIN)
+        if key is None:
             return False
-        key = slots_page_key(query.filters, query.limit, query.offset, role is Role.ADMIN)
         data = await self.peek(key)
         if data is None:
             return False
