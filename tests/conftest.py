@@ -49,7 +49,15 @@ use_test_redis()  # fakeredis unless SLOTWISE_TEST_REDIS_URL is set (never a loc
 
 reset_settings()
 
-TABLES = ("slots", "recruiter_cities", "templates", "users", "cities", "recruiters")
+TABLES = (
+    "slot_events",
+    "slots",
+    "recruiter_cities",
+    "templates",
+    "users",
+    "cities",
+    "recruiters",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=20, ge=0, le=1000)
     db_pool_timeout: float = Field(default=5.0, gt=0, le=300)
     db_echo: bool = False
+    # PostgreSQL: how long a write transaction waits for a row lock before it gives up with a
+    # 409 "retry" (SET LOCAL lock_timeout), instead of queueing up to the command timeout.
+    slotwise_lock_timeout_ms: int = Field(default=2000, ge=1, le=600_000)
 
     cache_enabled: bool = True
     redis_url: str | None = None

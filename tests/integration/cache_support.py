@@ -8,6 +8,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from slotwise.observability.metrics import get_metrics
 from slotwise.persistence.orm import Base
+from slotwise.persistence.repository.base import Page
 
 
 def snapshot(value: Any) -> Any:
@@ -16,12 +17,16 @@ def snapshot(value: Any) -> Any:
     or less than the miss differs."""
     if isinstance(value, list | tuple):
         return [snapshot(v) for v in value]
+    if isinstance(value, Page):
+        return ("Page", snapshot(list(value.items)), value.total, value.limit, value.offset)
     if not isinstance(value, Base):
-        return value
+        return (type(value).__name__, value)
     mapper = sa_inspect(type(value))
     out: dict[str, Any] = {"__type__": type(value).__name__}
     for attr in mapper.column_attrs:
-        out[attr.key] = getattr(value, attr.key)
+        # The type too: a StrEnum equals its value, but ``.value`` fails on the str.
+        column = getattr(value, attr.key)
+        out[attr.key] = (type(column).__name__, column)
     for rel in mapper.relationships:
         if rel.key in value.__dict__:
             out[rel.key] = snapshot(value.__dict__[rel.key])

@@ -15,6 +15,7 @@ from slotwise.cache import client as cache_module
 from slotwise.cache.client import CacheClient, CacheConfig, setup_cache_from_settings
 from slotwise.cache.config import build_redis
 from slotwise.cache.decorators import cached, invalidate_cache
+from slotwise.cache.layout import key_set
 from slotwise.repositories import UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.result import Failure, NotFoundError, Result, Success
@@ -136,7 +137,13 @@ async def test_one_load_across_processes_sharing_redis(cache: CacheClient) -> No
         return await repo.get("hot")
 
     first = asyncio.create_task(via(cache, repo_a))
-    await asyncio.sleep(0.01)  # A holds the lock and is loading
+    redis = cache.redis
+    assert redis is not None
+    lock = key_set(cache.prefix, "item:hot").lock
+    for _ in range(5000):  # until A holds the lock and is loading
+        if await redis.exists(lock):
+            break
+        await asyncio.sleep(0.002)
     second = await via(other, repo_b)
     assert await first == second == Success("v")
     assert repo_a.loads + repo_b.loads == 1

@@ -118,6 +118,9 @@ async def test_every_cached_read_returns_on_a_hit_what_it_returned_on_the_miss(
             uow.templates.get_for_city(city_id),
             uow.templates.resolve(city_id, "greeting"),
             uow.users.get_by_telegram_id(777),
+            uow.recruiters.list(),
+            uow.cities.list(),
+            uow.slots.list(),
         ]
 
     async with make_uow() as uow:
@@ -355,8 +358,8 @@ async def test_100_concurrent_cold_reads_of_one_recruiter_load_it_once(
     _, anna_id, _ = await _seed(make_uow)
     async with make_uow() as uow:
         fd.ok(await uow.recruiters.get(anna_id))
-    with count_queries() as one_load:
-        async with make_uow() as uow:
+    with count_queries() as one_load:  # a reader, as below (a writer also sets lock_timeout)
+        async with UnitOfWork(session_factory, read_only=True) as uow:
             fd.ok(await BaseRepository.get(uow.recruiters, anna_id))  # the uncached load
     await CacheInvalidator().invalidate_recruiter(anna_id)  # cold again
 

@@ -21,12 +21,13 @@ the messages ``slotwise.persistence.repository.errors.classify`` gives their dat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import inspect as sa_inspect
 
+from slotwise.domain.audit import SlotEvent
 from slotwise.domain.models import (
     ACTIVE_STATUSES,
     City,
@@ -53,7 +54,7 @@ E = TypeVar("E", bound=Entity)
 Row = dict[str, Any]
 #: Recruiter rows carry their cities' ids under this key (the association table, folded in).
 CITY_IDS = "city_ids"
-MODELS: tuple[type[Entity], ...] = (City, Recruiter, Slot, Template, User)
+MODELS: tuple[type[Entity], ...] = (City, Recruiter, Slot, Template, User, SlotEvent)
 
 
 def columns(model: type[Entity]) -> list[str]:
@@ -130,6 +131,10 @@ class FakeDatabase:
         assert row is not None, f"{model.__name__} {ident} is not in the database"
         return build(model, row, self.tables)
 
+    def events(self) -> list[SlotEvent]:
+        """The committed audit trail, oldest first."""
+        return [self.load(SlotEvent, ident) for ident in sorted(self.tables[SlotEvent])]
+
     def count(self, model: type[Entity]) -> int:
         return len(self.tables[model])
 
@@ -164,6 +169,7 @@ class FakeUnitOfWork:
         self.db = db
         self.writes: dict[type[Entity], dict[int, Row | None]] = {model: {} for model in MODELS}
         self.identity: dict[tuple[type[Entity], int], Entity] = {}
+        self._before_commit: list[Callable[[], Any]] = []
         self._after_commit: list[Callable[[], Any]] = []
         self.info: dict[str, Any] = {}
         self.commits = 0
@@ -172,11 +178,15 @@ class FakeUnitOfWork:
         self.closed = False
         #: Ids of the slots this unit row-locked (``get_for_update``, ``lock_many``, ...).
         self.locked: list[int] = []
+        #: Every row lock of any repository (``get_for_update``, a recruiter's slots), in
+        #: order: (model, id).
+        self.locks: list[tuple[type[Entity], int]] = []
         self.cities = FakeCityRepository(self)
         self.recruiters = FakeRecruiterRepository(self)
         self.slots = FakeSlotRepository(self)
         self.templates = FakeTemplateRepository(self)
         self.users = FakeUserRepository(self)
+        self.slot_events = FakeSlotEventRepository(self)
 
     @property
     def committed(self) -> bool:
@@ -201,11 +211,15 @@ class FakeUnitOfWork:
 
     def _discard(self) -> None:
         self.writes = {model: {} for model in MODELS}
+        self._before_commit.clear()
         self._after_commit.clear()
 
     # --- the UnitOfWork surface the services use -----------------------------------------
 
-    def after_commit(self, action: Callable[[], Any]) -> None:
+    def before_commit(self, action: Callable[[], Any]) -> None:
+        self._before_commit.append(action)
+
+    def after_commit(self, action: Callable[[], Any], *, also_if_unsure: bool = False) -> None:
         self._after_commit.append(action)
 
     @property
@@ -214,6 +228,8 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         assert not self.closed, "commit on a closed unit of work"
+        for before in list(self._before_commit):
+            await before()
         for model, rows in self.writes.items():
             table = self.db.tables[model]
             for ident, row in rows.items():
@@ -386,7 +402,15 @@ class FakeRepository(Generic[E]):
         """ON DELETE CASCADE / SET NULL of the rows that reference ``ident``."""
 
 
-class FakeCityRepository(FakeRepository[City]):
+class FakeLockingRepository(FakeRepository[E]):
+    """``LockingReads.get_for_update``: the row refreshed, and the lock recorded."""
+
+    async def get_for_update(self, id: int) -> Result[E, Error]:
+        self.uow.locks.append((self.model, id))
+        return self._found(id, refresh=True)
+
+
+class FakeCityRepository(FakeLockingRepository[City]):
     model = City
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -395,7 +419,7 @@ class FakeCityRepository(FakeRepository[City]):
         return None
 
 
-class FakeRecruiterRepository(FakeRepository[Recruiter]):
+class FakeRecruiterRepository(FakeLockingRepository[Recruiter]):
     model = Recruiter
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -435,7 +459,7 @@ def _overlaps(a: Row, b: Row) -> bool:
     return bool(a["start_utc"] < b["end_utc"] and b["start_utc"] < a["end_utc"])
 
 
-class FakeSlotRepository(FakeRepository[Slot]):
+class FakeSlotRepository(FakeLockingRepository[Slot]):
     model = Slot
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -470,7 +494,7 @@ class FakeSlotRepository(FakeRepository[Slot]):
 
     async def get_for_update(self, id: int) -> Result[Slot, Error]:
         self.uow.locked.append(id)
-        return self._found(id, refresh=True)
+        return await super().get_for_update(id)
 
     async def lock_many(self, ids: Sequence[int]) -> Result[Sequence[Slot], Error]:
         wanted = sorted(set(ids))
@@ -481,10 +505,11 @@ class FakeSlotRepository(FakeRepository[Slot]):
     async def lock_for_recruiter(self, recruiter_id: int) -> Result[Sequence[int], Error]:
         ids = [slot.id for slot in self._where(lambda row: row["recruiter_id"] == recruiter_id)]
         self.uow.locked.extend(ids)
+        self.uow.locks.extend((Slot, ident) for ident in ids)
         return Success(ids)
 
 
-class FakeTemplateRepository(FakeRepository[Template]):
+class FakeTemplateRepository(FakeLockingRepository[Template]):
     model = Template
 
     def _conflict(self, row: Row, others: list[Row]) -> ConflictError | None:
@@ -506,8 +531,23 @@ class FakeUserRepository(FakeRepository[User]):
             )
         return None
 
-    async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
+    async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
         found = self._where(lambda row: row["telegram_id"] == telegram_id)
         if not found:
             return Failure(NotFoundError(self.entity_type, telegram_id))
         return Success(found[0])
+
+
+class FakeSlotEventRepository:
+    """The append-only audit trail (``SlotEventRepository``): ``add`` only. An event is part
+    of its transaction's writes (dropped on rollback) and publishes nothing after commit, as
+    the real one invalidates no cache."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def add(self, entity: SlotEvent) -> Result[SlotEvent, Error]:
+        entity.id = self.uow.db.next_id(SlotEvent)
+        entity.at = datetime.now(UTC)  # the column default in production
+        self.uow.writes[SlotEvent][entity.id] = to_row(entity)
+        return Success(entity)

@@ -11,6 +11,7 @@ from slotwise.domain.models import Slot, SlotStatus
 from slotwise.repositories import (
     CityRepository,
     RecruiterRepository,
+    SlotEventRepository,
     SlotRepository,
     TemplateRepository,
     UnitOfWork,
@@ -21,6 +22,7 @@ from tests.unit.fakes import (
     FakeCityRepository,
     FakeDatabase,
     FakeRecruiterRepository,
+    FakeSlotEventRepository,
     FakeSlotRepository,
     FakeTemplateRepository,
     FakeUnitOfWork,
@@ -33,6 +35,7 @@ PAIRS: list[tuple[type, type]] = [
     (FakeSlotRepository, SlotRepository),
     (FakeTemplateRepository, TemplateRepository),
     (FakeUserRepository, UserRepository),
+    (FakeSlotEventRepository, SlotEventRepository),
     (FakeUnitOfWork, UnitOfWork),
 ]
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from slotwise.domain.audit import Actor, ActorRole
 from slotwise.domain.models import Slot, SlotStatus, User
 from slotwise.result import (
     ConflictError,
@@ -36,6 +37,9 @@ F, P, B, C, X = (
     SlotStatus.CANCELED,
 )
 
+ADMIN_ACTOR = Actor(ActorRole.ADMIN)
+BOT_ACTOR = Actor(ActorRole.BOT)
+
 
 @pytest.fixture
 def db() -> FakeDatabase:
@@ -45,6 +49,7 @@ def db() -> FakeDatabase:
 def assert_nothing_happened(db: FakeDatabase, before: dict[int, dict[str, object]]) -> None:
     assert db.commits == 0
     assert db.published == []
+    assert db.events() == []  # no audit event for what did not happen
     assert {i: db.row(Slot, i) for i in before} == before
 
 
@@ -66,7 +71,9 @@ async def test_book_makes_a_free_slot_pending_for_the_candidate(db: FakeDatabase
     moscow = data.city(db)
     free = data.slot(db, data.recruiter(db), in_city=moscow)
 
-    result = await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Asia/Tokyo"))
+    result = await booking.book(
+        db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Asia/Tokyo", actor=BOT_ACTOR)
+    )
 
     booked = value_of(result)
     assert (booked.status, booked.candidate_telegram_id) == (P, HOLDER)
@@ -84,7 +91,9 @@ async def test_book_creates_the_candidate_in_the_slots_city(db: FakeDatabase) ->
     moscow = data.city(db)
     free = data.slot(db, data.recruiter(db), in_city=moscow)
 
-    await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Asia/Tokyo"))
+    await booking.book(
+        db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Asia/Tokyo", actor=BOT_ACTOR)
+    )
 
     user = the_user(db)
     assert (user.name, user.timezone, user.city_id) == ("Olga", "Asia/Tokyo", moscow.id)
@@ -94,7 +103,9 @@ async def test_book_brings_a_known_candidate_up_to_date(db: FakeDatabase) -> Non
     known = data.user(db, name="Ivan")
     free = data.slot(db, data.recruiter(db))
 
-    await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Ivan Petrov", "Asia/Tokyo"))
+    await booking.book(
+        db.uow_factory, BookSlot(free.id, HOLDER, "Ivan Petrov", "Asia/Tokyo", actor=BOT_ACTOR)
+    )
 
     user = the_user(db)
     assert user.id == known.id
@@ -107,7 +118,7 @@ async def test_book_without_a_timezone_keeps_the_candidates_own(db: FakeDatabase
     data.user(db, name="Ivan")  # timezone Europe/Berlin
     free = data.slot(db, data.recruiter(db))
 
-    await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Ivan"))
+    await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Ivan", actor=BOT_ACTOR))
 
     assert the_user(db).timezone == "Europe/Berlin"
     assert not any(event.startswith("User:") for event in db.published)
@@ -122,7 +133,9 @@ async def test_book_when_another_request_created_the_candidate_first(db: FakeDat
 
     db.before_insert[User] = another_booking_commits_the_candidate
 
-    result = await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Asia/Tokyo"))
+    result = await booking.book(
+        db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Asia/Tokyo", actor=BOT_ACTOR)
+    )
 
     assert value_of(result).status == P
     assert db.count(User) == 1
@@ -130,7 +143,7 @@ async def test_book_when_another_request_created_the_candidate_first(db: FakeDat
 
 
 async def test_book_a_missing_slot_is_not_found(db: FakeDatabase) -> None:
-    result = await booking.book(db.uow_factory, BookSlot(404, HOLDER, "Olga"))
+    result = await booking.book(db.uow_factory, BookSlot(404, HOLDER, "Olga", actor=BOT_ACTOR))
 
     assert error_of(result) == NotFoundError("Slot", 404)
     assert db.commits == 0
@@ -144,7 +157,7 @@ async def test_book_a_slot_that_is_not_free_is_an_invalid_transition(
     taken = data.slot(db, data.recruiter(db), status=status, holder=OTHER)
     before = snapshot(db, taken)
 
-    result = await booking.book(db.uow_factory, BookSlot(taken.id, HOLDER, "Olga"))
+    result = await booking.book(db.uow_factory, BookSlot(taken.id, HOLDER, "Olga", actor=BOT_ACTOR))
 
     error = error_of(result)
     assert isinstance(error, InvalidTransitionError)
@@ -157,7 +170,9 @@ async def test_book_with_an_unknown_timezone_is_a_validation_error(db: FakeDatab
     free = data.slot(db, data.recruiter(db))
     before = snapshot(db, free)
 
-    result = await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Mars/Base"))
+    result = await booking.book(
+        db.uow_factory, BookSlot(free.id, HOLDER, "Olga", "Mars/Base", actor=BOT_ACTOR)
+    )
 
     error = error_of(result)
     assert isinstance(error, ValidationError)
@@ -171,7 +186,7 @@ async def test_book_a_second_active_slot_with_one_recruiter_conflicts(db: FakeDa
     free = data.slot(db, anna, hour=2)
     before = snapshot(db, held, free)
 
-    result = await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga"))
+    result = await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga", actor=BOT_ACTOR))
 
     error = error_of(result)
     assert type(error) is ConflictError
@@ -184,7 +199,7 @@ async def test_book_whose_commit_fails_publishes_nothing(db: FakeDatabase) -> No
     before = snapshot(db, free)
     db.commit_error = DatabaseError("commit", "the database is unavailable")
 
-    result = await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga"))
+    result = await booking.book(db.uow_factory, BookSlot(free.id, HOLDER, "Olga", actor=BOT_ACTOR))
 
     assert error_of(result) == DatabaseError("commit", "the database is unavailable")
     assert db.last_uow.rolled_back
@@ -200,15 +215,23 @@ Transition = Callable[[UowFactory, int], Awaitable[Result[Slot, Error]]]
 def as_candidate(who: int) -> dict[str, Transition]:
     """The transitions a candidate asks for, as ``who``."""
     return {
-        "confirm": lambda uows, slot_id: booking.confirm(uows, booking.ConfirmSlot(slot_id, who)),
-        "release": lambda uows, slot_id: booking.release(uows, booking.ReleaseSlot(slot_id, who)),
+        "confirm": lambda uows, slot_id: booking.confirm(
+            uows, booking.ConfirmSlot(slot_id, who, actor=BOT_ACTOR)
+        ),
+        "release": lambda uows, slot_id: booking.release(
+            uows, booking.ReleaseSlot(slot_id, who, actor=BOT_ACTOR)
+        ),
     }
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "approve": lambda uows, slot_id: booking.approve(uows, booking.ApproveSlot(slot_id)),
+    "approve": lambda uows, slot_id: booking.approve(
+        uows, booking.ApproveSlot(slot_id, actor=ADMIN_ACTOR)
+    ),
     **as_candidate(HOLDER),
-    "cancel": lambda uows, slot_id: booking.cancel(uows, booking.CancelSlot(slot_id)),
+    "cancel": lambda uows, slot_id: booking.cancel(
+        uows, booking.CancelSlot(slot_id, actor=ADMIN_ACTOR)
+    ),
 }
 
 # (use case, status before, status after): every allowed move.
@@ -302,7 +325,9 @@ async def test_reschedule_moves_the_candidate_in_one_transaction(db: FakeDatabas
     old = data.slot(db, anna, status=B)
     new = data.slot(db, anna, hour=3)
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(old.id, HOLDER, new.id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(old.id, HOLDER, new.id, actor=BOT_ACTOR)
+    )
 
     assert value_of(result).id == new.id
     was, now = db.load(Slot, old.id), db.load(Slot, new.id)
@@ -320,7 +345,9 @@ async def test_reschedule_locks_in_id_order_whichever_way_it_goes(db: FakeDataba
     old = data.slot(db, anna, hour=3, status=P)
     assert new.id < old.id
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(old.id, HOLDER, new.id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(old.id, HOLDER, new.id, actor=BOT_ACTOR)
+    )
 
     assert value_of(result).status == P
     assert db.last_uow.locked == [new.id, old.id]
@@ -335,7 +362,9 @@ async def test_reschedule_to_a_taken_slot_leaves_the_old_booking_untouched(
     taken = data.slot(db, anna, hour=3, status=status, holder=OTHER)
     before = snapshot(db, old, taken)
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(old.id, HOLDER, taken.id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(old.id, HOLDER, taken.id, actor=BOT_ACTOR)
+    )
 
     error = error_of(result)
     assert isinstance(error, InvalidTransitionError)
@@ -351,7 +380,9 @@ async def test_reschedule_that_fails_half_way_rolls_the_release_back(db: FakeDat
     new = data.slot(db, boris, hour=5)
     before = snapshot(db, old, new)
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(old.id, HOLDER, new.id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(old.id, HOLDER, new.id, actor=BOT_ACTOR)
+    )
 
     error = error_of(result)
     assert type(error) is ConflictError
@@ -366,7 +397,9 @@ async def test_reschedule_by_someone_else_changes_nothing(db: FakeDatabase) -> N
     new = data.slot(db, anna, hour=3)
     before = snapshot(db, old, new)
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(old.id, OTHER, new.id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(old.id, OTHER, new.id, actor=BOT_ACTOR)
+    )
 
     assert type(error_of(result)) is ConflictError
     assert_nothing_happened(db, before)
@@ -381,7 +414,9 @@ async def test_reschedule_from_a_slot_nobody_holds_is_invalid(
     new = data.slot(db, anna, hour=3)
     before = snapshot(db, old, new)
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(old.id, HOLDER, new.id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(old.id, HOLDER, new.id, actor=BOT_ACTOR)
+    )
 
     error = error_of(result)
     assert isinstance(error, InvalidTransitionError)
@@ -395,7 +430,9 @@ async def test_reschedule_with_a_missing_slot_is_not_found(db: FakeDatabase, mis
     before = snapshot(db, there)
     old_id, new_id = (404, there.id) if missing == "old" else (there.id, 404)
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(old_id, HOLDER, new_id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(old_id, HOLDER, new_id, actor=BOT_ACTOR)
+    )
 
     assert error_of(result) == NotFoundError("Slot", 404)
     assert_nothing_happened(db, before)
@@ -406,7 +443,9 @@ async def test_reschedule_to_the_same_slot_is_refused_before_any_transaction(
 ) -> None:
     held = data.slot(db, data.recruiter(db), status=B)
 
-    result = await booking.reschedule(db.uow_factory, Reschedule(held.id, HOLDER, held.id))
+    result = await booking.reschedule(
+        db.uow_factory, Reschedule(held.id, HOLDER, held.id, actor=BOT_ACTOR)
+    )
 
     error = error_of(result)
     assert isinstance(error, ValidationError)

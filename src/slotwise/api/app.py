@@ -48,7 +48,9 @@ Every `/api` route needs `Authorization: Bearer <token>`; `admin` tokens may do 
 `X-Telegram-Init-Data` when the server knows the bot's Telegram token). Errors are
 `{"error": {"code", "message", "details"}}`. Request bodies over 64 KiB (1 MiB for
 `POST /api/slots/bulk`, at most 500 slots) are refused with 413; datetimes must lie in
-1970-01-01T00:00:00Z .. 9000-01-01T00:00:00Z (exclusive).
+1970-01-01T00:00:00Z .. 9000-01-01T00:00:00Z (exclusive). Single resources carry a strong
+`ETag`; `If-Match` on PATCH/DELETE of recruiters, cities and templates makes the write
+conditional (412 `precondition_failed` when the resource changed meanwhile).
 """
 
 #: Routes whose body limit is the bulk one, not the default.

@@ -21,12 +21,18 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import Scope
 
 from slotwise.api.errors import ApiError
+from slotwise.domain.audit import Actor, ActorRole
 from slotwise.settings import Settings
 
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
     BOT = "bot"
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as a use case's command names it (recorded in the audit trail)."""
+        return Actor(ActorRole(self.value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from slotwise.result import (
     Success,
     ValidationError,
 )
+from slotwise.services.common import PreconditionFailedError
 
 T = TypeVar("T")
 
@@ -48,6 +49,7 @@ _HTTP_CODES: dict[int, str] = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
@@ -116,6 +118,9 @@ def from_error(error: Error) -> ApiError:
         case InvalidTransitionError():
             details: Any = {"action": error.action, "from_status": error.from_status}
             return ApiError(409, "invalid_transition", error.message, details)
+        case PreconditionFailedError():
+            details = {"entity": error.entity_type, "header": "If-Match"}
+            return ApiError(412, "precondition_failed", error.message, details)
         case ConflictError():
             details = {"entity": error.entity_type, "field": error.conflicting_field}
             return ApiError(409, "conflict", error.message, details)
@@ -280,6 +285,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "the token's role may not do this (`forbidden`)",
         404: "no such entity (`not_found`)",
         409: "a conflicting state (`conflict` or `invalid_transition`)",
+        412: "the resource's ETag is not one that If-Match names (`precondition_failed`)",
         413: "the request body is over the route's size limit (`payload_too_large`)",
         422: "the request is invalid (`validation_error`)",
         503: "the database is unavailable (`unavailable`)",

@@ -26,6 +26,7 @@ from starlette.types import Scope, Send
 
 from slotwise.api.auth import Role, TokenTable, bearer_token
 from slotwise.api.cached_pages import slots_page_key
+from slotwise.api.etag import etag_of
 from slotwise.api.fast_query import canonical_int, slot_list_query
 from slotwise.api.render import render_json
 from slotwise.cache import codec as cache_codec
@@ -170,7 +171,8 @@ class FastPath:
         if body is None:
             return False
         params = {"recruiter_id": raw_id}
-        await _answer(scope, send, self.recruiter_route, params, body)
+        etag = (b"etag", etag_of(body).encode("latin-1"))
+        await _answer(scope, send, self.recruiter_route, params, body, etag)
         return True
 
 
@@ -183,14 +185,21 @@ def _route(routes: list[BaseRoute], path: str) -> APIRoute | None:
 
 
 async def _answer(
-    scope: Scope, send: Send, route: APIRoute, params: dict[str, str], body: bytes
+    scope: Scope,
+    send: Send,
+    route: APIRoute,
+    params: dict[str, str],
+    body: bytes,
+    *extra: tuple[bytes, bytes],
 ) -> None:
-    """What ``Response(body, media_type="application/json")`` sends, after what Starlette's
-    router records in the scope (the route template labels metrics and N+1 reports)."""
+    """What ``Response(body, media_type="application/json", headers=extra)`` sends (the given
+    headers first, as Starlette orders them), after what Starlette's router records in the
+    scope (the route template labels metrics and N+1 reports)."""
     scope["route"] = route
     scope["endpoint"] = route.endpoint
     scope["path_params"] = params
     get_metrics().record_cache_hit()
-    headers = [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _JSON)]
+    length = (b"content-length", str(len(body)).encode("latin-1"))
+    headers = [*extra, length, (b"content-type", _JSON)]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

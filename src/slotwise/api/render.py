@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from fastapi import Response
 
-from slotwise.domain.models import Recruiter, Slot, SlotStatus
+from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template
 
 _OPTIONS = orjson.OPT_UTC_Z  # "2026-01-02T03:04:05Z", exactly as pydantic writes UTC
 
@@ -82,6 +82,27 @@ def recruiter_dict(recruiter: Recruiter) -> dict[str, Any]:
         "active": recruiter.active,
         "meeting_url": recruiter.meeting_url,
         "city_ids": sorted(c.id for c in recruiter.cities),
+    }
+
+
+def city_dict(city: City) -> dict[str, Any]:
+    """A city as the API shows it (``CityOut``), in the same order."""
+    return {
+        "id": city.id,
+        "name": city.name,
+        "timezone": city.timezone,
+        "active": city.active,
+        "responsible_recruiter_id": city.responsible_recruiter_id,
+    }
+
+
+def template_dict(template: Template) -> dict[str, Any]:
+    """A template as the API shows it (``TemplateOut``), in the same order."""
+    return {
+        "id": template.id,
+        "city_id": template.city_id,
+        "key": template.key,
+        "text": template.text,
     }
 
 

@@ -13,7 +13,8 @@ from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from slotwise.api.render import recruiter_dict, slot_dict
+from slotwise.api.render import city_dict, recruiter_dict, slot_dict, template_dict
+from slotwise.domain.audit import ActorRole, SlotEvent
 from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, is_valid_timezone
 
 INT64_MAX = 2**63 - 1
@@ -150,13 +151,7 @@ class CityOut(BaseModel):
 
     @classmethod
     def of(cls, city: City) -> CityOut:
-        return cls(
-            id=city.id,
-            name=city.name,
-            timezone=city.timezone,
-            active=city.active,
-            responsible_recruiter_id=city.responsible_recruiter_id,
-        )
+        return cls.model_validate(city_dict(city))
 
 
 class CityCreate(Body):
@@ -277,6 +272,36 @@ class RescheduleRequest(Body):
     new_slot_id: Id
 
 
+class SlotEventOut(BaseModel):
+    """One booking transition of a slot's audit trail."""
+
+    id: int
+    slot_id: int
+    action: str = Field(description="book, approve, confirm, release, cancel or reschedule")
+    from_status: SlotStatus
+    to_status: SlotStatus
+    actor_role: ActorRole = Field(description="the role of the token that made the change")
+    candidate_telegram_id: int | None = Field(
+        description="the candidate the change is about (who booked, or who held the slot)"
+    )
+    related_slot_id: int | None = Field(description="reschedule: the other slot of the move")
+    at: datetime
+
+    @classmethod
+    def of(cls, event: SlotEvent) -> SlotEventOut:
+        return cls(
+            id=event.id,
+            slot_id=event.slot_id,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            actor_role=event.actor_role,
+            candidate_telegram_id=event.candidate_telegram_id,
+            related_slot_id=event.related_slot_id,
+            at=event.at,
+        )
+
+
 # --- templates --------------------------------------------------------------------------------
 
 
@@ -288,7 +313,7 @@ class TemplateOut(BaseModel):
 
     @classmethod
     def of(cls, template: Template) -> TemplateOut:
-        return cls(id=template.id, city_id=template.city_id, key=template.key, text=template.text)
+        return cls.model_validate(template_dict(template))
 
 
 class TemplateCreate(Body):

@@ -1,4 +1,4 @@
-"""The Redis cache: configuration, the process-wide client, and its versioned key space.
+"""The Redis cache: the process-wide client and its versioned key space.
 
     config = CacheConfig(host="localhost", port=6379, max_connections=50, socket_timeout=0.05)
     init_cache(config)
@@ -6,61 +6,60 @@
     ...
     await disconnect_cache()       # app shutdown
 
-How it stays correct and cheap:
+How it stays correct and cheap (the whole model: docs/cache-consistency.md):
 
-* **Versions, not scans.** Every logical key (``"slots:free:recruiter:3:after:..."``) is
-  covered by version counters: a global generation, one counter per whole-segment prefix
-  (``slots``, ``slots:free``, ...), and one for the key itself. A stored value carries the
-  versions it was computed under; a read returns it only if they are still current. So
-  invalidating ``"recruiters:*"`` is one INCR whatever the size of the key space, and a hit is
-  one round trip (one MGET reads the versions and the value, atomically).
+* **Random versions, not counters.** Every logical key is covered by version keys (a
+  generation shard, one per whole-segment prefix, one for the key, see ``layout``) holding
+  random tokens. A value is stored with the token vector it was computed under; a hit is
+  valid only if every version still equals it. A missing version is a miss (and the miss
+  creates it afresh), so a lost key, an eviction or a restore can never make an old value
+  valid again. Invalidating ``"recruiters:*"`` is one SET (or a DEL) whatever the key space
+  holds; a hit is one MGET.
 * **No stale refill.** A miss hands back the versions it saw (the *token*) before the database
-  is read; the store is refused unless the versions are still the same, checked atomically
-  in Lua. A write that committed and invalidated in between voids the token.
+  is read; the store is refused unless they are unchanged (Lua), and even a value stored
+  under old versions is never served (the read-time check).
+* **Write intents.** Before COMMIT a unit of work marks the versions it will change (lookups
+  miss, stores are refused); after COMMIT fresh tokens replace the marks. A writer that dies
+  in between costs ``INTENT_MS`` of cache bypass, never a stale read.
+* **Redis identity.** Every new connection compares the server's identity with the one the
+  current generation was started on (``identity``); a restarted, restored or promoted Redis
+  gets a new generation before any hit is served from it.
+* **Refused writes.** A write lease (``liveness``): no hits while writes do not land; a writer
+  retries a refused invalidation briefly before it acknowledges.
 * **Stampede.** A miss also takes a short ``SET NX PX`` lock, so one process in a herd loads and
-  the others wait briefly for its value (in-process herds are coalesced before that, in
-  ``cache_decorators``).
+  the others wait briefly for its value (in-process herds are coalesced in ``decorators``).
 * **Fail-open.** Short socket timeouts, a circuit breaker, and no exception ever leaves the
-  cache. An invalidation that could not be delivered, or an outage, makes the client start a
-  new generation before it uses Redis again, so nothing written before it is served.
+  cache.
 * **Schema version.** Value keys carry ``SCHEMA_VERSION`` and a fingerprint of the cached
   shapes: a deploy that changes a DTO never reads old payloads.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
 
 from slotwise.cache import codec as cache_codec
 from slotwise.cache import layout
-from slotwise.cache.breaker import CircuitBreaker
-from slotwise.cache.config import (
-    CacheConfig,
-    make_redis,
-)
-from slotwise.cache.flight import SingleFlight
-from slotwise.cache.keys import (
-    CacheTTL,
-    check_key,
-)
+from slotwise.cache.access import REDIS_ERRORS, RedisAccess
+from slotwise.cache.config import CacheConfig
+from slotwise.cache.keys import CacheTTL, check_key
 from slotwise.cache.layout import (
     CURRENT,
+    INTENT,
     LOCK_MS,
     UNAVAILABLE,
     VERSION_TTL_MS,
+    KeySet,
     Miss,
     key_set,
-    new_generation,
-    version_key,
+    new_token,
 )
-from slotwise.cache.scripts import INVALIDATE, STORE
+from slotwise.cache.scripts import STORE
 from slotwise.result import DatabaseError, Error, Failure, Result, Success
 from slotwise.settings import Settings, get_settings
 
@@ -80,160 +79,101 @@ __all__ = [
 
 log = logging.getLogger("slotwise.cache")
 
-_REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
 
-
-class CacheClient:
+class CacheClient(RedisAccess):
     """The process's cache. Every method is fail-open: Redis trouble is a miss or a Failure,
     never an exception."""
 
-    def __init__(self, config: CacheConfig, redis: Redis | None = None) -> None:
-        self.config = config
-        self.prefix = config.key_prefix
-        self.breaker = CircuitBreaker(config.breaker_threshold, config.breaker_reset_after)
-        self._redis: Redis | None = redis
-        #: In-process loads in progress (concurrent misses of one key share one).
-        self.flights = SingleFlight()
-        self._nonce = new_generation()
-        self._lock_ids = itertools.count()
-        #: An invalidation may have been lost (or Redis was out): start a new generation
-        #: before the next use.
-        self.needs_reset = False
-        if redis is not None:
-            self._bind_scripts(redis)
-
-    # --- connection ---------------------------------------------------------------------
-
-    def _bind_scripts(self, redis: Redis) -> None:
-        self._store = redis.register_script(STORE)
-        self._invalidate = redis.register_script(INVALIDATE)
-
-    @property
-    def redis(self) -> Redis | None:
-        return self._redis
-
-    @property
-    def _client(self) -> Redis | None:
-        """The redis client under its older name; assigning one (a fakeredis client in tests)
-        rebinds the scripts to it."""
-        return self._redis
-
-    @_client.setter
-    def _client(self, redis: Redis) -> None:
-        self._redis = redis
-        self._bind_scripts(redis)
-
-    async def connect(self) -> bool:
-        """Open the pool and check Redis answers; False (and the breaker open) when it does not."""
-        if self._redis is None:
-            self._redis = make_redis(self.config)
-            self._bind_scripts(self._redis)
-        try:
-            await self._redis.ping()
-        except _REDIS_ERRORS as exc:
-            self.breaker.force_open(type(exc).__name__)
-            self.needs_reset = True
-            return False
-        return True
-
-    async def close(self) -> None:
-        if self._redis is not None:
-            redis, self._redis = self._redis, None
-            try:
-                await redis.aclose()
-            except _REDIS_ERRORS:
-                log.debug("cache: closing the pool failed", exc_info=True)
-
-    @property
-    def available(self) -> bool:
-        """True when calls currently go to Redis (breaker closed, nothing to reset)."""
-        return self._redis is not None and self.breaker.is_closed and not self.needs_reset
-
-    # --- guarded access -----------------------------------------------------------------
-
-    def _failed(self, exc: BaseException) -> None:
-        if self.breaker.record_failure(type(exc).__name__):
-            self.needs_reset = True
-
-    async def _ready(self) -> Redis | None:
-        """The client if a call may go to Redis now (after a reset if one is owed)."""
-        redis = self._redis
-        if redis is None or not self.breaker.allow():
-            return None
-        if self.needs_reset:
-            try:
-                await redis.set(f"{self.prefix}:gen", new_generation())
-            except _REDIS_ERRORS as exc:
-                self._failed(exc)
-                return None
-            self.needs_reset = False
-            log.info("cache: started a new generation; entries from before are ignored")
-        return redis
-
     # --- the read-through protocol (used by @cached) ------------------------------------
 
-    async def _start_generation(self) -> bool:
-        assert self._redis is not None
-        try:
-            await self._redis.set(f"{self.prefix}:gen", new_generation(), nx=True)
-        except _REDIS_ERRORS as exc:
-            self._failed(exc)
-            return False
-        return True
-
     async def lookup(
-        self, key: str, lock: bool = True, _retry: bool = True, guards: tuple[str, ...] = ()
+        self, key: str, lock: bool = True, guards: tuple[str, ...] = ()
     ) -> bytes | memoryview | Miss:
         """The payload stored under ``key`` if still valid, else a Miss with a store token.
 
-        One MGET reads the value and every version it depends on, atomically: a hit is one
-        round trip of a plain command (two when the value records dep keys, see ``store``).
-        Only a miss takes the lock (a second trip). ``guards`` are namespaces (``"dep:recruiter"``)
-        whose counters are read too but only checked at store time: a write of that kind
-        between this miss and the store voids the store, not the entries already there."""
+        One MGET reads the value and every version it depends on: a hit is one round trip
+        (two when the value records dep keys, see ``store``). Only a miss takes the lock or
+        creates missing versions (a second trip). ``guards`` are namespaces
+        (``"dep:recruiter"``) whose versions are read too but only checked at store time: a
+        write of that kind between this miss and the store voids the store, not the entries
+        already there."""
         redis = self._redis
         if redis is None or self.needs_reset or not self.breaker.is_closed:
             redis = await self._ready()
             if redis is None:
                 return UNAVAILABLE
+        if not self.lease.fresh():
+            self.lease.ensure_probing(self)
+            await self.lease.renew_now(self)  # no hit unless a write landed just now
         keys = key_set(self.prefix, key)
         guard_keys = layout.guard_keys(self.prefix, guards) if guards else ()
         try:
             reply: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
-                (*keys[:-1], *guard_keys) if guard_keys else keys[:-1]
+                (*keys.read, *guard_keys) if guard_keys else keys.read
             )
-        except _REDIS_ERRORS as exc:
+        except REDIS_ERRORS as exc:
             self._failed(exc)
             return UNAVAILABLE
         self.breaker.record_success()
-        if reply[1] is None:
-            # First use of this prefix, or Redis restarted empty: start a generation (the
-            # first process wins) and look again.
-            if _retry and await self._start_generation():
-                return await self.lookup(key, lock, _retry=False, guards=guards)
-            return UNAVAILABLE
-        versions = len(keys) - 1
-        token: bytes = b",".join([v or b"0" for v in reply[1:versions]])
-        guard = b",".join([v or b"0" for v in reply[versions:]]).decode() if guard_keys else ""
-        value: bytes | None = reply[0]
-        cut = len(token)
-        if value is not None and value.startswith(token):
-            mark = value[cut : cut + 1]
-            if mark == b"|":
-                return memoryview(value)[cut + 1 :]
-            if mark == b";":
-                found = await self._check_deps(redis, value, cut)
-                if found is not None:
-                    return found
-        if not lock:
-            return Miss(token.decode(), guard=guard)
-        lock_id = f"{self._nonce}{next(self._lock_ids)}"
+        versions = reply[1:]
+        if None not in versions:
+            nv = len(keys.versions)
+            token: bytes = b",".join(versions[:nv])  # type: ignore[arg-type]
+            if INTENT not in token:  # tokens are hex: "!" only starts an intent
+                value = reply[0]
+                cut = len(token)
+                if value is not None and value.startswith(token) and self.lease.fresh():
+                    mark = value[cut : cut + 1]
+                    if mark == b"|":
+                        return memoryview(value)[cut + 1 :]
+                    if mark == b";":
+                        found = await self._check_deps(redis, value, cut)
+                        if found is not None:
+                            return found
+                guard = b",".join(versions[nv:])  # type: ignore[arg-type]
+                if not lock and INTENT not in guard:
+                    return Miss(token.decode(), guard=guard.decode())
+        return await self._miss(redis, keys, guard_keys, versions, lock)
+
+    async def _miss(
+        self,
+        redis: Redis,
+        keys: KeySet,
+        guard_keys: tuple[str, ...],
+        seen: list[bytes | None],
+        lock: bool,
+    ) -> Miss:
+        """Create the versions that are missing (fresh tokens, SET NX so the first process
+        wins) and take the lock, in one pipelined trip; the Miss carries what is current."""
+        if any(v is not None and v.startswith(INTENT) for v in seen):
+            return UNAVAILABLE  # a write is about to commit: neither a hit nor a store
+        names = (*keys.versions, *guard_keys)
+        missing = [i for i, v in enumerate(seen) if v is None]
+        base = new_token()
+        lock_id = f"{self._nonce}{next(self._lock_ids)}" if lock else ""
+        pipe = redis.pipeline(transaction=False)
+        for i in missing:
+            pipe.set(names[i], f"{base}m{i}", nx=True, px=VERSION_TTL_MS, get=True)
+        if lock:
+            pipe.set(keys.lock, lock_id, nx=True, px=LOCK_MS)
+        sent = self.lease.now()
         try:
-            locked = await redis.set(keys[-1], lock_id, nx=True, px=LOCK_MS)
-        except _REDIS_ERRORS as exc:
+            replies = await pipe.execute()
+        except REDIS_ERRORS as exc:
             self._failed(exc)
-            return Miss(token.decode(), guard=guard)
-        return Miss(token.decode(), bool(locked), lock_id if locked else "", guard)
+            return UNAVAILABLE
+        self._succeeded(sent)
+        current = list(seen)
+        for i, found in zip(missing, replies, strict=False):
+            current[i] = found if found is not None else f"{base}m{i}".encode()
+        if any(v.startswith(INTENT) for v in current):  # type: ignore[union-attr]
+            locked = bool(replies[-1]) if lock else False
+            return Miss("", locked, lock_id if locked else "")  # only releases the lock
+        nv = len(keys.versions)
+        token = b",".join(current[:nv]).decode()  # type: ignore[arg-type]
+        guard = b",".join(current[nv:]).decode()  # type: ignore[arg-type]
+        locked = bool(replies[-1]) if lock else False
+        return Miss(token, locked, lock_id if locked else "", guard)
 
     async def _check_deps(self, redis: Redis, value: bytes, cut: int) -> memoryview | None:
         """The payload of a value whose header (``token;dep=version;...|``) records dep keys,
@@ -246,11 +186,11 @@ class CacheClient:
             current: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
                 [dep for dep, _, _ in recorded]
             )
-        except _REDIS_ERRORS as exc:
+        except REDIS_ERRORS as exc:
             self._failed(exc)
             return None
         for (_, _, version), now in zip(recorded, current, strict=True):
-            if (now or b"0") != version:
+            if now is None or now != version:
                 return None
         return memoryview(value)[end + 1 :]
 
@@ -265,75 +205,39 @@ class CacheClient:
     ) -> bool:
         """Store ``data`` if the token (and guard versions) of ``miss`` are still current,
         recording the current version of each ``deps`` key; release the miss's lock."""
-        if miss.token is None and not miss.locked:
+        if not miss.token and not miss.locked:
             return False
         redis = await self._ready()
         if redis is None:
             return False
         ttl_ms = min(int(ttl), int(CacheTTL.VERY_LONG)) * 1000
         storing = data is not None and bool(miss.token)
+        keys = key_set(self.prefix, key)
         guard_keys = layout.guard_keys(self.prefix, guards) if storing and guards else ()
         dep_keys = layout.dep_keys(self.prefix, deps) if storing else ()
+        budget = (keys.budget,) if storing and keys.budget else ()
         args = (
             miss.token if storing else "",
             data or b"",
             ttl_ms,
             miss.lock_id,
             miss.guard,
+            len(keys.versions),
             len(guard_keys),
             len(dep_keys),
+            new_token(),
+            keys.cap if budget else 0,
+            VERSION_TTL_MS,
         )
-        keys = (*key_set(self.prefix, key), *guard_keys, *dep_keys)
+        names = (keys.value, *keys.versions, keys.lock, *guard_keys, *dep_keys, *budget)
+        sent = self.lease.now()
         try:
-            stored = await self._run(self._store.sha, STORE, keys, args)
-        except _REDIS_ERRORS as exc:
+            stored = await self._run(self._store.sha, STORE, names, args)
+        except REDIS_ERRORS as exc:
             self._failed(exc)
             return False
+        self._succeeded(sent)
         return bool(stored)
-
-    async def _run(self, sha: str, script: str, keys: tuple[str, ...], args: Iterable[Any]) -> Any:
-        assert self._redis is not None
-        try:
-            return await self._redis.evalsha(sha, len(keys), *keys, *args)
-        except NoScriptError:
-            await self._redis.script_load(script)
-            return await self._redis.evalsha(sha, len(keys), *keys, *args)
-
-    # --- invalidation -------------------------------------------------------------------
-
-    async def invalidate(self, *targets: str) -> bool:
-        """Make every key matching ``targets`` (keys, ``"ns:*"`` patterns, ``"*"``) a miss.
-
-        O(1) per target whatever the key space holds. When Redis cannot be told, the client
-        owes a reset (a new generation) before it serves anything again.
-        """
-        if not targets:
-            return True
-        version_keys = []
-        new_gen = ""
-        for target in dict.fromkeys(targets):
-            found = version_key(self.prefix, target)
-            if found is None:
-                new_gen = new_generation()
-            else:
-                version_keys.append(found)
-        redis = await self._ready()
-        if redis is None:
-            self.needs_reset = True
-            return False
-        keys = (f"{self.prefix}:gen", *version_keys)
-        try:
-            await self._run(self._invalidate.sha, INVALIDATE, keys, (VERSION_TTL_MS, new_gen))
-        except _REDIS_ERRORS as exc:
-            self._failed(exc)
-            self.needs_reset = True
-            return False
-        self.breaker.record_success()
-        return True
-
-    async def clear(self) -> bool:
-        """Invalidate everything under this prefix (a new generation): O(1)."""
-        return await self.invalidate("*")
 
     # --- get / set / delete as Results ------------------------------------------------------
 
@@ -352,10 +256,7 @@ class CacheClient:
         if not cache_codec.can_encode(value):
             return Failure(DatabaseError("cache.set", f"cannot cache a {type(value).__name__}"))
         data = cache_codec.encode(value)
-        ttl = ttl or self.config.default_ttl
-        stored = await self.store(check_key(key), CURRENT, data, ttl)
-        if not stored and self.available and await self._start_generation():
-            stored = await self.store(key, CURRENT, data, ttl)  # it was the first use
+        stored = await self.store(check_key(key), CURRENT, data, ttl or self.config.default_ttl)
         if not stored and not self.available:
             return Failure(DatabaseError("cache.set", "the cache is unavailable"))
         return Success(stored)
@@ -374,10 +275,10 @@ class CacheClient:
             return False
         try:
             await redis.ping()
-        except _REDIS_ERRORS as exc:
+        except REDIS_ERRORS as exc:
             self._failed(exc)
             return False
-        self.breaker.record_success()
+        self._succeeded()
         return True
 
 

@@ -64,7 +64,10 @@ RedisFactory = Callable[[CacheConfig], "Redis"]
 
 def build_redis(config: CacheConfig) -> Redis:
     """One blocking pool (a herd waits for a connection instead of failing), no retries (the
-    breaker decides), hiredis parsing when installed (redis-py picks it up by itself)."""
+    breaker decides), hiredis parsing when installed (redis-py picks it up by itself). Every
+    TCP connection checks the server's identity before its first use (``identity``)."""
+    from slotwise.cache.identity import IdentityCheckedConnection
+
     common: dict[str, Any] = {
         "max_connections": config.max_connections,
         "timeout": max(config.connect_timeout, 0.5),
@@ -73,6 +76,9 @@ def build_redis(config: CacheConfig) -> Redis:
         "retry": Retry(NoBackoff(), 0),
         "health_check_interval": 0,
     }
+    if not (config.url or "").startswith("unix:"):
+        common["connection_class"] = IdentityCheckedConnection
+        common["cache_prefix"] = config.key_prefix
     if config.url:
         pool = BlockingConnectionPool.from_url(config.url, **common)
     else:

@@ -10,9 +10,10 @@ What they guarantee:
 
 * Only a ``Success`` whose value is not None is cached; a hit returns the same type as a miss
   (entities rebuilt into the caller's session, see ``cache_codec``).
-* Inside a ``UnitOfWork`` invalidation is an after-commit action (nothing before the commit,
-  nothing on rollback), and until then the unit of work's own reads of what it wrote bypass
-  the cache, so its uncommitted rows are never cached. Outside one it happens at once.
+* Inside a ``UnitOfWork`` invalidation is a write intent right before COMMIT and fresh
+  versions right after it (nothing on rollback; also when COMMIT raised, since it may have
+  committed), and until then the unit of work's own reads of what it wrote bypass the cache,
+  so its uncommitted rows are never cached. Outside one it happens at once.
 * Placeholders resolve after the call, on the flushed entity or the returned value, and are
   escaped (``cache_templates``).
 * A miss carries a token; what was read is stored only if no invalidation happened since
@@ -299,7 +300,10 @@ def invalidate_cache(
 async def schedule_invalidation(
     session: AsyncSession | CacheScope | None, targets: Iterable[str]
 ) -> None:
-    """Invalidate ``targets`` after the commit of the session's unit of work, or now."""
+    """Invalidate ``targets`` around the commit of the session's unit of work, or now.
+
+    Inside a unit of work: write intents on the targets right before its COMMIT, fresh
+    versions right after it (also when COMMIT raised: it may have committed)."""
     targets = list(targets)
     if not targets:
         return
@@ -311,16 +315,31 @@ async def schedule_invalidation(
         return
     dirty: set[str] | None = uow.info.get(DIRTY)
     if dirty is None:
-        # First write of this transaction: one after-commit action invalidates everything the
-        # transaction wrote. commit() and rollback() drop uow.info[DIRTY]; the action keeps
-        # its own reference to the set.
+        # First write of this transaction: one pair of actions covers everything the
+        # transaction writes. commit() and rollback() drop uow.info[DIRTY]; the actions keep
+        # their own reference to the set.
         dirty = set()
         uow.info[DIRTY] = dirty
-        uow.after_commit(functools.partial(_invalidate_now, dirty))
+        pending = _Pending(dirty)
+        uow.before_commit(pending.mark)
+        uow.after_commit(pending.invalidate, also_if_unsure=True)
     dirty.update(targets)
 
 
-async def _invalidate_now(targets: set[str]) -> None:
-    cache = get_cache()
-    if cache is not None and targets:
-        await cache.invalidate(*targets)
+class _Pending:
+    """One transaction's invalidation: intents before COMMIT, versions after it."""
+
+    def __init__(self, targets: set[str]) -> None:
+        self.targets = targets
+        self.intents: tuple[str, ...] = ()
+        self.cache: CacheClient | None = None
+
+    async def mark(self) -> None:
+        self.cache = get_cache()
+        if self.cache is not None and self.targets:
+            self.intents = await self.cache.mark_intents(self.targets)
+
+    async def invalidate(self) -> None:
+        cache = self.cache or get_cache()
+        if cache is not None and self.targets:
+            await cache.invalidate(*self.targets, intents=self.intents)

@@ -24,6 +24,9 @@ from urllib.parse import quote
 _SAFE = "-_."
 #: Escaped values longer than this are replaced by a hash (bounded key length).
 _MAX_SEGMENT = 120
+#: What a hashed segment starts with: a character ``quote`` always encodes, so no escaped
+#: value can spell a hashed one (escaping stays injective).
+HASHED_MARK = "#"
 #: The stand-in for ``None`` (``~`` itself is escaped, so no string can produce it).
 NONE_SEGMENT = "~"
 
@@ -58,7 +61,7 @@ def escape(value: object) -> str:
     # quote() never encodes "~"; it is ours (the None stand-in), so encode it by hand.
     escaped = quote(text, safe=_SAFE).replace("~", "%7E")
     if len(escaped) > _MAX_SEGMENT:
-        return "h" + hashlib.sha256(escaped.encode()).hexdigest()[:40]
+        return HASHED_MARK + hashlib.sha256(escaped.encode()).hexdigest()
     return escaped
 
 

@@ -26,6 +26,9 @@ _session_factory: async_sessionmaker[AsyncSession] | None = None
 
 # Execution option read by the SQLite "begin" hook: how a transaction starts.
 SQLITE_BEGIN = "slotwise_sqlite_begin"
+# Execution option read by the unit of work when a write transaction begins on PostgreSQL:
+# its ``lock_timeout`` in milliseconds (``SLOTWISE_LOCK_TIMEOUT_MS``).
+LOCK_TIMEOUT_MS = "slotwise_lock_timeout_ms"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -66,6 +69,7 @@ def build_engine(settings: Settings | None = None, **overrides: Any) -> AsyncEng
             # turns into an error (and a 503) within seconds, not a hung request.
             connect_args={"timeout": 5, "command_timeout": 30},
         )
+        kwargs["execution_options"] = {LOCK_TIMEOUT_MS: settings.slotwise_lock_timeout_ms}
     kwargs.update(overrides)
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":

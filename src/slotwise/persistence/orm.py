@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
+from slotwise.domain.audit import SlotEvent
 from slotwise.domain.entity import Entity
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
 from slotwise.persistence.schema.tables import (
@@ -24,6 +25,7 @@ from slotwise.persistence.schema.tables import (
     metadata,
     recruiter_cities,
     recruiters,
+    slot_events,
     slots,
     templates,
     users,
@@ -74,6 +76,7 @@ mapper_registry.map_imperatively(
     version_id_col=slots.c.version,
 )
 mapper_registry.map_imperatively(User, users)
+mapper_registry.map_imperatively(SlotEvent, slot_events)
 mapper_registry.map_imperatively(
     Template,
     templates,

@@ -9,6 +9,7 @@ from slotwise.repositories import cache_entities  # noqa: F401  (registers the D
 from slotwise.repositories.city import CityRepository
 from slotwise.repositories.recruiter import RecruiterRepository
 from slotwise.repositories.slot import SlotFilters, SlotRepository
+from slotwise.repositories.slot_event import SlotEventRepository
 from slotwise.repositories.template import TemplateRepository
 from slotwise.repositories.unit_of_work import UnitOfWork
 from slotwise.repositories.user import UserRepository
@@ -16,6 +17,7 @@ from slotwise.repositories.user import UserRepository
 __all__ = [
     "CityRepository",
     "RecruiterRepository",
+    "SlotEventRepository",
     "SlotFilters",
     "SlotRepository",
     "TemplateRepository",

@@ -9,7 +9,7 @@ from datetime import datetime
 import msgspec
 
 from slotwise.cache.codec import UNSET, UnsetType, register_entities
-from slotwise.domain.models import City, Recruiter, Slot, Template, User
+from slotwise.domain.models import City, Recruiter, Slot, SlotStatus, Template, User
 
 
 class CityDTO(msgspec.Struct, tag="City", omit_defaults=True):
@@ -37,7 +37,8 @@ class SlotDTO(msgspec.Struct, tag="Slot", omit_defaults=True):
     start_utc: datetime
     end_utc: datetime
     duration_min: int
-    status: str
+    #: The enum, not its value: a hit must give what a miss gives (``slot.status.value``).
+    status: SlotStatus
     candidate_telegram_id: int | None
     candidate_name: str | None
     candidate_timezone: str | None

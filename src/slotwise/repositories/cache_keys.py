@@ -8,6 +8,18 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from slotwise.cache.keys import NONE_SEGMENT, escape
+from slotwise.cache.layout import register_entry_caps
+
+#: Namespaces whose keys take arbitrary client input (time windows, limits, offsets): at most
+#: this many entries are stored per namespace per TTL window (so at most twice as many live),
+#: whatever a client asks for; beyond it the reads go to the database uncached.
+ENTRY_CAPS = {
+    "slots:list": 20_000,
+    "slots:free": 20_000,
+    "recruiters:list": 5_000,
+    "cities:list": 2_000,
+}
+register_entry_caps(ENTRY_CAPS)
 
 
 class CacheKeys:

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from slotwise.cache.decorators import cached, invalidate_cache
 from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import City
-from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.persistence.repository.base import Page
 from slotwise.repositories.cache_keys import CacheKeys
+from slotwise.repositories.locking import LockingReads
 from slotwise.result import Error, Result
 
 
-class CityRepository(BaseRepository[City]):
+class CityRepository(LockingReads[City]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(City, session)
 

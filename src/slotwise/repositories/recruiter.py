@@ -11,13 +11,14 @@ from slotwise.cache.decorators import cached, invalidate_cache, schedule_invalid
 from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import ACTIVE_STATUSES, City, Recruiter, Slot
 from slotwise.persistence.orm import recruiter_cities
-from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.persistence.repository.base import Page
 from slotwise.repositories.cache_keys import CacheKeys
+from slotwise.repositories.locking import LockingReads
 from slotwise.repositories.optimized_queries import OptimizedQueries
 from slotwise.result import Error, Result, Success
 
 
-class RecruiterRepository(BaseRepository[Recruiter]):
+class RecruiterRepository(LockingReads[Recruiter]):
     # As OptimizedQueries.recruiters_with_cities(): cities in one SELECT IN per page.
     load_options = OptimizedQueries.recruiter_load_options()
 

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from slotwise.cache.decorators import cached, invalidate_cache
 from slotwise.cache.keys import CacheTTL
 from slotwise.domain.models import Template
-from slotwise.persistence.repository.base import BaseRepository, Page
+from slotwise.persistence.repository.base import Page
 from slotwise.repositories.cache_keys import CacheKeys
+from slotwise.repositories.locking import LockingReads
 from slotwise.result import Error, Failure, NotFoundError, Result, Success
 
 
-class TemplateRepository(BaseRepository[Template]):
+class TemplateRepository(LockingReads[Template]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(Template, session)
 

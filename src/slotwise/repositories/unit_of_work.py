@@ -1,4 +1,4 @@
-"""``UnitOfWork``: slotwise's transaction, with the five repositories sharing its session.
+"""``UnitOfWork``: slotwise's transaction, with the repositories sharing its session.
 
     async with UnitOfWork() as uow:
         result = await uow.recruiters.get_active()
@@ -17,6 +17,7 @@ from slotwise.persistence.uow import BaseUnitOfWork
 from slotwise.repositories.city import CityRepository
 from slotwise.repositories.recruiter import RecruiterRepository
 from slotwise.repositories.slot import SlotRepository
+from slotwise.repositories.slot_event import SlotEventRepository
 from slotwise.repositories.template import TemplateRepository
 from slotwise.repositories.user import UserRepository
 
@@ -25,6 +26,7 @@ class UnitOfWork(BaseUnitOfWork):
     recruiters: RecruiterRepository
     cities: CityRepository
     slots: SlotRepository
+    slot_events: SlotEventRepository
     templates: TemplateRepository
     users: UserRepository
 
@@ -33,6 +35,7 @@ class UnitOfWork(BaseUnitOfWork):
         self.recruiters = RecruiterRepository(self.session)
         self.cities = CityRepository(self.session)
         self.slots = SlotRepository(self.session)
+        self.slot_events = SlotEventRepository(self.session)
         self.templates = TemplateRepository(self.session)
         self.users = UserRepository(self.session)
         return self

@@ -34,5 +34,10 @@ class UserRepository(BaseRepository[User]):
         ttl=CacheTTL.MEDIUM,
     )
     async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
+        return await self.load_by_telegram_id(telegram_id)
+
+    async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]:
+        """``get_by_telegram_id`` from the database, never the cache: what a write transaction
+        reads while it holds a row lock (no Redis round trip inside the lock)."""
         stmt = self._select().where(User.telegram_id == telegram_id)
         return await self._one("get_by_telegram_id", stmt, telegram_id)

@@ -8,7 +8,13 @@ from typing import Any
 
 from slotwise.domain.models import City
 from slotwise.result import Error, Failure, Result
-from slotwise.services.common import apply_changes, check_exists, finish
+from slotwise.services.common import (
+    Precondition,
+    apply_changes,
+    check_exists,
+    check_precondition,
+    finish,
+)
 from slotwise.services.ports import UnitOfWork, UowFactory
 
 FIELDS = frozenset({"name", "timezone", "active", "responsible_recruiter_id"})
@@ -28,6 +34,7 @@ class UpdateCity:
 
     city_id: int
     changes: Mapping[str, Any]
+    if_match: Precondition[City] = None
 
 
 async def create_city(uow_factory: UowFactory, cmd: CreateCity) -> Result[City, Error]:
@@ -48,11 +55,14 @@ async def create_city(uow_factory: UowFactory, cmd: CreateCity) -> Result[City, 
 
 
 async def update_city(uow_factory: UowFactory, cmd: UpdateCity) -> Result[City, Error]:
+    """Apply ``changes`` to the row-locked city (``if_match`` decided on it)."""
     changes = cmd.changes
     async with uow_factory() as uow:
-        found = await uow.cities.get(cmd.city_id)
+        found = await uow.cities.get_for_update(cmd.city_id)
         if isinstance(found, Failure):
             return found
+        if (failed := check_precondition(cmd.if_match, found.value, "City")) is not None:
+            return failed
         checked = await _check_recruiter(uow, changes.get("responsible_recruiter_id"))
         if isinstance(checked, Failure):
             return checked

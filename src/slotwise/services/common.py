@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
 
 from slotwise.domain.models import NotHolder, TransitionRejected
 from slotwise.result import (
@@ -18,6 +19,34 @@ from slotwise.result import (
 from slotwise.services.ports import Existence, UnitOfWork
 
 T = TypeVar("T")
+E = TypeVar("E")
+
+#: What the client expects the row it changes to be (HTTP ``If-Match``, as the API renders
+#: the row): decided on the row-locked, freshly read entity inside the write transaction, so
+#: no concurrent write can slip between the check and the change. None: no expectation.
+Precondition: TypeAlias = Callable[[E], bool] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreconditionFailedError(ConflictError):
+    """The row is no longer what the client's precondition names (someone changed it since
+    the client read it): a ConflictError that the HTTP edge maps to 412."""
+
+
+def check_precondition(
+    precondition: Precondition[E], entity: E, entity_type: str
+) -> Failure[Error] | None:
+    """A failure when ``entity`` (read row-locked) does not meet ``precondition``."""
+    if precondition is None or precondition(entity):
+        return None
+    return Failure(
+        PreconditionFailedError(
+            entity_type,
+            f"the {entity_type.lower()} has changed since the version If-Match names; "
+            "read it again",
+            "If-Match",
+        )
+    )
 
 
 async def finish(uow: UnitOfWork, value: T) -> Result[T, Error]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from slotwise.domain.audit import SlotEvent
 from slotwise.domain.models import City, Recruiter, Slot, Template, User
 from slotwise.result import Error, Result
 
@@ -36,30 +37,40 @@ class Writes(Existence, Protocol[E]):
     async def delete(self, id: int) -> Result[bool, Error]: ...
 
 
-class Cities(Writes[City], Protocol):
+class LockedWrites(Writes[E], Protocol[E]):
+    """CRUD plus the row-locked read a use case decides on (from the database, not the cache)."""
+
+    async def get_for_update(self, id: int) -> Result[E, Error]: ...
+
+
+class Cities(LockedWrites[City], Protocol):
     pass
 
 
-class Templates(Writes[Template], Protocol):
+class Templates(LockedWrites[Template], Protocol):
     pass
 
 
-class Recruiters(Writes[Recruiter], Protocol):
+class Recruiters(LockedWrites[Recruiter], Protocol):
     async def has_active_bookings(self, recruiter_id: int) -> Result[bool, Error]: ...
 
     async def load_cities(self, city_ids: Sequence[int]) -> Result[Sequence[City], Error]: ...
 
 
-class Slots(Writes[Slot], Protocol):
-    async def get_for_update(self, id: int) -> Result[Slot, Error]: ...
-
+class Slots(LockedWrites[Slot], Protocol):
     async def lock_many(self, ids: Sequence[int]) -> Result[Sequence[Slot], Error]: ...
 
     async def lock_for_recruiter(self, recruiter_id: int) -> Result[Sequence[int], Error]: ...
 
 
+class SlotEvents(Protocol):
+    """The audit trail: append-only."""
+
+    async def add(self, entity: SlotEvent) -> Result[SlotEvent, Error]: ...
+
+
 class Users(Writes[User], Protocol):
-    async def get_by_telegram_id(self, telegram_id: int) -> Result[User, Error]: ...
+    async def load_by_telegram_id(self, telegram_id: int) -> Result[User, Error]: ...
 
 
 class UnitOfWork(Protocol):
@@ -79,6 +90,9 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> Users: ...
+
+    @property
+    def slot_events(self) -> SlotEvents: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -11,12 +11,11 @@ from slotwise.result import (
     ConflictError,
     Error,
     Failure,
-    NotFoundError,
     Result,
     Success,
     ValidationError,
 )
-from slotwise.services.common import apply_changes, finish
+from slotwise.services.common import Precondition, apply_changes, check_precondition, finish
 from slotwise.services.ports import UnitOfWork, UowFactory
 
 FIELDS = frozenset({"name", "timezone", "telegram_chat_id", "active", "meeting_url"})
@@ -38,11 +37,13 @@ class UpdateRecruiter:
 
     recruiter_id: int
     changes: Mapping[str, Any]
+    if_match: Precondition[Recruiter] = None
 
 
 @dataclass(frozen=True, slots=True)
 class DeleteRecruiter:
     recruiter_id: int
+    if_match: Precondition[Recruiter] = None
 
 
 async def create_recruiter(
@@ -69,13 +70,19 @@ async def create_recruiter(
 async def update_recruiter(
     uow_factory: UowFactory, cmd: UpdateRecruiter
 ) -> Result[Recruiter, Error]:
-    """Apply ``changes`` (only the keys given); ``city_ids`` replaces the recruiter's cities."""
+    """Apply ``changes`` (only the keys given); ``city_ids`` replaces the recruiter's cities.
+
+    The row is locked first: concurrent updates queue, and each one decides (``if_match``) on
+    the state the previous one committed, so none is lost unseen.
+    """
     changes = cmd.changes
     async with uow_factory() as uow:
-        found = await uow.recruiters.get(cmd.recruiter_id)
+        found = await uow.recruiters.get_for_update(cmd.recruiter_id)
         if isinstance(found, Failure):
             return found
         recruiter = found.value
+        if (failed := check_precondition(cmd.if_match, recruiter, "Recruiter")) is not None:
+            return failed
         apply_changes(recruiter, changes, FIELDS)
         if "city_ids" in changes:
             cities = await _cities(uow, changes["city_ids"])
@@ -89,14 +96,19 @@ async def update_recruiter(
 
 
 async def delete_recruiter(uow_factory: UowFactory, cmd: DeleteRecruiter) -> Result[bool, Error]:
-    """Delete the recruiter and its slots, refused (409) while any slot is held by a candidate."""
+    """Delete the recruiter and its slots, refused (409) while any slot is held by a candidate.
+
+    The recruiter's row is locked before its slots: a slot insert for it (whose foreign key
+    check needs a share lock on that row) waits until the delete ends, so the slots locked and
+    checked next are all the recruiter will ever have.
+    """
     recruiter_id = cmd.recruiter_id
     async with uow_factory() as uow:
-        exists = await uow.recruiters.exists(recruiter_id)
-        if isinstance(exists, Failure):
-            return exists
-        if not exists.value:
-            return Failure(NotFoundError("Recruiter", recruiter_id))
+        found = await uow.recruiters.get_for_update(recruiter_id)
+        if isinstance(found, Failure):
+            return found
+        if (failed := check_precondition(cmd.if_match, found.value, "Recruiter")) is not None:
+            return failed
         locked = await uow.slots.lock_for_recruiter(recruiter_id)
         if isinstance(locked, Failure):
             return locked

@@ -52,14 +52,20 @@ async def create_slot(uow_factory: UowFactory, new: NewSlot) -> Result[Slot, Err
 
 
 async def create_slots(uow_factory: UowFactory, cmd: CreateSlots) -> Result[list[Slot], Error]:
-    """Create every slot of the batch or none; errors name the failing item (``slots[i]``)."""
+    """Create every slot of the batch or none; errors name the failing item (``slots[i]``).
+
+    The rows are inserted in (recruiter, start) order, whatever the request's order: two
+    batches that overlap wait on each other's first common slot instead of each holding one
+    the other needs (a deadlock). They come back in the request's order.
+    """
     batch = cmd.slots
     async with uow_factory() as uow:
         checked = await _check_references(uow, batch)
         if isinstance(checked, Failure):
             return checked
-        ids: list[int] = []
-        for index, new in enumerate(batch):
+        ids: dict[int, int] = {}
+        for index in insert_order(batch):
+            new = batch[index]
             added = await uow.slots.add(
                 Slot(
                     recruiter_id=new.recruiter_id,
@@ -71,13 +77,18 @@ async def create_slots(uow_factory: UowFactory, cmd: CreateSlots) -> Result[list
             )
             if isinstance(added, Failure):
                 return Failure(_at(added.error, index, len(batch)))
-            ids.append(added.value.id)
+            ids[index] = added.value.id
         # Reload with recruiter and city (one statement); the rows are this transaction's own.
-        loaded = await uow.slots.lock_many(ids)
+        loaded = await uow.slots.lock_many(list(ids.values()))
         if isinstance(loaded, Failure):
             return loaded
         by_id = {slot.id: slot for slot in loaded.value}
-        return await finish(uow, [by_id[i] for i in ids])
+        return await finish(uow, [by_id[ids[index]] for index in range(len(batch))])
+
+
+def insert_order(batch: Sequence[NewSlot]) -> list[int]:
+    """The batch's indexes sorted by (recruiter, start): one order for every transaction."""
+    return sorted(range(len(batch)), key=lambda i: (batch[i].recruiter_id, batch[i].start_utc))
 
 
 async def _check_references(uow: UnitOfWork, batch: Sequence[NewSlot]) -> Result[None, Error]:

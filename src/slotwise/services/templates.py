@@ -8,7 +8,13 @@ from typing import Any
 
 from slotwise.domain.models import Template
 from slotwise.result import Error, Failure, Result
-from slotwise.services.common import apply_changes, check_exists, finish
+from slotwise.services.common import (
+    Precondition,
+    apply_changes,
+    check_exists,
+    check_precondition,
+    finish,
+)
 from slotwise.services.ports import UnitOfWork, UowFactory
 
 FIELDS = frozenset({"city_id", "key", "text"})
@@ -29,11 +35,13 @@ class UpdateTemplate:
 
     template_id: int
     changes: Mapping[str, Any]
+    if_match: Precondition[Template] = None
 
 
 @dataclass(frozen=True, slots=True)
 class DeleteTemplate:
     template_id: int
+    if_match: Precondition[Template] = None
 
 
 async def create_template(uow_factory: UowFactory, cmd: CreateTemplate) -> Result[Template, Error]:
@@ -48,11 +56,14 @@ async def create_template(uow_factory: UowFactory, cmd: CreateTemplate) -> Resul
 
 
 async def update_template(uow_factory: UowFactory, cmd: UpdateTemplate) -> Result[Template, Error]:
+    """Apply ``changes`` to the row-locked template (``if_match`` decided on it)."""
     changes = cmd.changes
     async with uow_factory() as uow:
-        found = await uow.templates.get(cmd.template_id)
+        found = await uow.templates.get_for_update(cmd.template_id)
         if isinstance(found, Failure):
             return found
+        if (failed := check_precondition(cmd.if_match, found.value, "Template")) is not None:
+            return failed
         checked = await _check_city(uow, changes.get("city_id"))
         if isinstance(checked, Failure):
             return checked
@@ -66,6 +77,11 @@ async def update_template(uow_factory: UowFactory, cmd: UpdateTemplate) -> Resul
 
 async def delete_template(uow_factory: UowFactory, cmd: DeleteTemplate) -> Result[bool, Error]:
     async with uow_factory() as uow:
+        found = await uow.templates.get_for_update(cmd.template_id)
+        if isinstance(found, Failure):
+            return found
+        if (failed := check_precondition(cmd.if_match, found.value, "Template")) is not None:
+            return failed
         deleted = await uow.templates.delete(cmd.template_id)
         if isinstance(deleted, Failure):
             return deleted

@@ -1,11 +1,13 @@
-"""/api/cities: list (any role), create and change (admin)."""
+"""/api/cities: list and get (any role), create and change (admin)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from slotwise.api.deps import AdminDep, AnyRoleDep, Limit, Offset, PathId, UowDep, UowFactoryDep
 from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.etag import IfMatchHeader, etag_documented, precondition, tagged_response
+from slotwise.api.render import city_dict
 from slotwise.api.schemas import CityCreate, CityOut, CityUpdate, Page
 from slotwise.services import cities as service
 
@@ -24,31 +26,45 @@ async def list_cities(
     )
 
 
+@router.get(
+    "/{city_id}",
+    response_model=CityOut,
+    summary="One city (with its ETag)",
+    responses={**error_responses(404), **etag_documented()},
+)
+async def get_city(_: AnyRoleDep, city_id: PathId, uow: UowDep) -> Response:
+    return tagged_response(city_dict(unwrap(await uow.cities.get(city_id))))
+
+
 @router.post(
     "",
     response_model=CityOut,
     status_code=201,
     summary="Create a city",
-    responses=error_responses(403, 409),
+    responses={**error_responses(403, 409), **etag_documented(201)},
 )
-async def create_city(_: AdminDep, body: CityCreate, uows: UowFactoryDep) -> CityOut:
+async def create_city(_: AdminDep, body: CityCreate, uows: UowFactoryDep) -> Response:
     cmd = service.CreateCity(
         name=body.name,
         timezone=body.timezone,
         active=body.active,
         responsible_recruiter_id=body.responsible_recruiter_id,
     )
-    return CityOut.of(unwrap(await service.create_city(uows, cmd)))
+    return tagged_response(city_dict(unwrap(await service.create_city(uows, cmd))), 201)
 
 
 @router.patch(
     "/{city_id}",
     response_model=CityOut,
     summary="Change a city (only the fields sent)",
-    responses=error_responses(403, 404, 409),
+    responses={**error_responses(403, 404, 409, 412), **etag_documented()},
 )
 async def update_city(
-    _: AdminDep, city_id: PathId, body: CityUpdate, uows: UowFactoryDep
-) -> CityOut:
-    cmd = service.UpdateCity(city_id, body.changes())
-    return CityOut.of(unwrap(await service.update_city(uows, cmd)))
+    _: AdminDep,
+    city_id: PathId,
+    body: CityUpdate,
+    uows: UowFactoryDep,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    cmd = service.UpdateCity(city_id, body.changes(), precondition(if_match, city_dict))
+    return tagged_response(city_dict(unwrap(await service.update_city(uows, cmd))))

@@ -16,7 +16,8 @@ from slotwise.api.deps import (
     UowFactoryDep,
 )
 from slotwise.api.errors import error_responses, unwrap
-from slotwise.api.render import json_response, recruiter_dict, rendered_response
+from slotwise.api.etag import IfMatchHeader, etag_documented, precondition, tagged_response
+from slotwise.api.render import recruiter_dict, rendered_response
 from slotwise.api.schemas import Page, RecruiterCreate, RecruiterOut, RecruiterUpdate
 from slotwise.services import recruiters as service
 
@@ -41,11 +42,11 @@ async def list_recruiters(
 @router.get(
     "/{recruiter_id}",
     response_model=RecruiterOut,
-    summary="One recruiter",
-    responses=error_responses(404),
+    summary="One recruiter (with its ETag)",
+    responses={**error_responses(404), **etag_documented()},
 )
 async def get_recruiter(_: AnyRoleDep, recruiter_id: PathId, uow: UowDep) -> Response:
-    return json_response(recruiter_dict(unwrap(await uow.recruiters.get(recruiter_id))))
+    return tagged_response(recruiter_dict(unwrap(await uow.recruiters.get(recruiter_id))))
 
 
 @router.post(
@@ -53,9 +54,9 @@ async def get_recruiter(_: AnyRoleDep, recruiter_id: PathId, uow: UowDep) -> Res
     response_model=RecruiterOut,
     status_code=201,
     summary="Create a recruiter",
-    responses=error_responses(403, 409),
+    responses={**error_responses(403, 409), **etag_documented(201)},
 )
-async def create_recruiter(_: AdminDep, body: RecruiterCreate, uows: UowFactoryDep) -> RecruiterOut:
+async def create_recruiter(_: AdminDep, body: RecruiterCreate, uows: UowFactoryDep) -> Response:
     cmd = service.CreateRecruiter(
         name=body.name,
         timezone=body.timezone,
@@ -64,22 +65,25 @@ async def create_recruiter(_: AdminDep, body: RecruiterCreate, uows: UowFactoryD
         meeting_url=body.meeting_url,
         city_ids=tuple(body.city_ids),
     )
-    return RecruiterOut.of(unwrap(await service.create_recruiter(uows, cmd)))
+    return tagged_response(recruiter_dict(unwrap(await service.create_recruiter(uows, cmd))), 201)
 
 
 @router.patch(
     "/{recruiter_id}",
     response_model=RecruiterOut,
     summary="Change a recruiter (only the fields sent; city_ids replaces the cities)",
-    responses=error_responses(403, 404, 409),
+    responses={**error_responses(403, 404, 409, 412), **etag_documented()},
 )
 async def update_recruiter(
-    _: AdminDep, recruiter_id: PathId, body: RecruiterUpdate, uows: UowFactoryDep
-) -> RecruiterOut:
-    updated = await service.update_recruiter(
-        uows, service.UpdateRecruiter(recruiter_id, body.changes())
-    )
-    return RecruiterOut.of(unwrap(updated))
+    _: AdminDep,
+    recruiter_id: PathId,
+    body: RecruiterUpdate,
+    uows: UowFactoryDep,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    expected = precondition(if_match, recruiter_dict)
+    cmd = service.UpdateRecruiter(recruiter_id, body.changes(), expected)
+    return tagged_response(recruiter_dict(unwrap(await service.update_recruiter(uows, cmd))))
 
 
 @router.delete(
@@ -87,8 +91,11 @@ async def update_recruiter(
     status_code=204,
     response_class=Response,
     summary="Delete a recruiter and its slots (409 while it has active bookings)",
-    responses=error_responses(403, 404, 409),
+    responses=error_responses(403, 404, 409, 412),
 )
-async def delete_recruiter(_: AdminDep, recruiter_id: PathId, uows: UowFactoryDep) -> Response:
-    unwrap(await service.delete_recruiter(uows, service.DeleteRecruiter(recruiter_id)))
+async def delete_recruiter(
+    _: AdminDep, recruiter_id: PathId, uows: UowFactoryDep, if_match: IfMatchHeader = None
+) -> Response:
+    cmd = service.DeleteRecruiter(recruiter_id, precondition(if_match, recruiter_dict))
+    unwrap(await service.delete_recruiter(uows, cmd))
     return Response(status_code=204)

@@ -1,4 +1,4 @@
-"""/api/slots: list and get (any role), create and delete (admin), and the booking
+"""/api/slots: list and get (any role), create, delete and the history (admin), and the booking
 transitions (book / confirm / release / reschedule: bot or admin; approve / cancel: admin).
 
 A bot token sees no candidate data in lists and single slots, and acts only for the Telegram
@@ -24,8 +24,9 @@ from slotwise.api.deps import (
     UowDep,
     UowFactoryDep,
 )
-from slotwise.api.errors import error_responses, unwrap
-from slotwise.api.render import json_response, rendered_response, slot_dict
+from slotwise.api.errors import error_responses, from_error, unwrap
+from slotwise.api.etag import etag_documented, tagged_response
+from slotwise.api.render import rendered_response, slot_dict
 from slotwise.api.schemas import (
     ApiDatetime,
     BookRequest,
@@ -34,10 +35,12 @@ from slotwise.api.schemas import (
     RescheduleRequest,
     SlotBulkCreate,
     SlotCreate,
+    SlotEventOut,
     SlotOut,
 )
 from slotwise.domain.models import SlotStatus
 from slotwise.repositories import SlotFilters
+from slotwise.result import NotFoundError
 from slotwise.services import booking
 from slotwise.services import slots as service
 from slotwise.services.slots import CreateSlots, DeleteSlot, NewSlot
@@ -47,6 +50,7 @@ router = APIRouter(
 )
 
 _TRANSITION_ERRORS = error_responses(403, 404, 409)
+_TRANSITION = {**_TRANSITION_ERRORS, **etag_documented()}
 
 
 @router.get("", response_model=Page[SlotOut], summary="List slots, ordered by start_utc, id")
@@ -67,11 +71,30 @@ async def list_slots(
 
 
 @router.get(
-    "/{slot_id}", response_model=SlotOut, summary="One slot", responses=error_responses(404)
+    "/{slot_id}",
+    response_model=SlotOut,
+    summary="One slot (with the ETag of what this role sees)",
+    responses={**error_responses(404), **etag_documented()},
 )
 async def get_slot(role: AnyRoleDep, slot_id: PathId, uow: UowDep) -> Response:
     slot = unwrap(await uow.slots.get(slot_id))
-    return json_response(slot_dict(slot, with_candidate=role is Role.ADMIN))
+    return tagged_response(slot_dict(slot, with_candidate=role is Role.ADMIN))
+
+
+@router.get(
+    "/{slot_id}/history",
+    response_model=Page[SlotEventOut],
+    summary="The slot's booking transitions, oldest first (admin): who, what, when",
+    responses=error_responses(403, 404),
+)
+async def slot_history(
+    _: AdminDep, slot_id: PathId, uow: UowDep, limit: Limit = 100, offset: Offset = 0
+) -> Page[SlotEventOut]:
+    if not unwrap(await uow.slots.exists(slot_id)):
+        raise from_error(NotFoundError("Slot", slot_id))
+    page = unwrap(await uow.slot_events.list_for_slot(slot_id, limit, offset))
+    items = [SlotEventOut.of(event) for event in page.items]
+    return Page(items=items, total=page.total, limit=limit, offset=offset)
 
 
 def _new(body: SlotCreate) -> NewSlot:
@@ -83,10 +106,10 @@ def _new(body: SlotCreate) -> NewSlot:
     response_model=SlotOut,
     status_code=201,
     summary="Create a free slot (409 if it overlaps another of the recruiter)",
-    responses=error_responses(403, 409),
+    responses={**error_responses(403, 409), **etag_documented(201)},
 )
-async def create_slot(_: AdminDep, body: SlotCreate, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await service.create_slot(uows, _new(body))))
+async def create_slot(_: AdminDep, body: SlotCreate, uows: UowFactoryDep) -> Response:
+    return tagged_response(slot_dict(unwrap(await service.create_slot(uows, _new(body)))), 201)
 
 
 @router.post(
@@ -119,73 +142,81 @@ async def delete_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Resp
     "/{slot_id}/book",
     response_model=SlotOut,
     summary="A candidate books a free slot (free -> pending)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def book_slot(
     who: CandidateDep, slot_id: PathId, body: BookRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.BookSlot(slot_id, body.telegram_id, body.name, body.timezone)
-    return SlotOut.of(unwrap(await booking.book(uows, cmd)))
+    cmd = booking.BookSlot(
+        slot_id, body.telegram_id, body.name, body.timezone, actor=who.role.actor
+    )
+    return tagged_response(slot_dict(unwrap(await booking.book(uows, cmd))))
 
 
 @router.post(
     "/{slot_id}/approve",
     response_model=SlotOut,
     summary="The recruiter approves (pending -> booked)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
-async def approve_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.approve(uows, booking.ApproveSlot(slot_id))))
+async def approve_slot(role: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
+    return tagged_response(
+        slot_dict(
+            unwrap(await booking.approve(uows, booking.ApproveSlot(slot_id, actor=role.actor)))
+        )
+    )
 
 
 @router.post(
     "/{slot_id}/cancel",
     response_model=SlotOut,
     summary="The recruiter withdraws the slot (-> canceled)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
-async def cancel_slot(_: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> SlotOut:
-    return SlotOut.of(unwrap(await booking.cancel(uows, booking.CancelSlot(slot_id))))
+async def cancel_slot(role: AdminDep, slot_id: PathId, uows: UowFactoryDep) -> Response:
+    return tagged_response(
+        slot_dict(unwrap(await booking.cancel(uows, booking.CancelSlot(slot_id, actor=role.actor))))
+    )
 
 
 @router.post(
     "/{slot_id}/confirm",
     response_model=SlotOut,
     summary="The holder confirms attendance (booked -> confirmed_by_candidate)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def confirm_slot(
     who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.ConfirmSlot(slot_id, body.telegram_id)
-    return SlotOut.of(unwrap(await booking.confirm(uows, cmd)))
+    cmd = booking.ConfirmSlot(slot_id, body.telegram_id, actor=who.role.actor)
+    return tagged_response(slot_dict(unwrap(await booking.confirm(uows, cmd))))
 
 
 @router.post(
     "/{slot_id}/release",
     response_model=SlotOut,
     summary="The holder gives the slot back (-> free)",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def release_slot(
     who: CandidateDep, slot_id: PathId, body: CandidateRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.ReleaseSlot(slot_id, body.telegram_id)
-    return SlotOut.of(unwrap(await booking.release(uows, cmd)))
+    cmd = booking.ReleaseSlot(slot_id, body.telegram_id, actor=who.role.actor)
+    return tagged_response(slot_dict(unwrap(await booking.release(uows, cmd))))
 
 
 @router.post(
     "/{slot_id}/reschedule",
     response_model=SlotOut,
     summary="Move the holder to a free slot, atomically; returns the new slot",
-    responses=_TRANSITION_ERRORS,
+    responses=_TRANSITION,
 )
 async def reschedule_slot(
     who: CandidateDep, slot_id: PathId, body: RescheduleRequest, uows: UowFactoryDep
-) -> SlotOut:
+) -> Response:
     who.acting_for(body.telegram_id)
-    cmd = booking.Reschedule(slot_id, body.telegram_id, body.new_slot_id)
-    return SlotOut.of(unwrap(await booking.reschedule(uows, cmd)))
+    cmd = booking.Reschedule(slot_id, body.telegram_id, body.new_slot_id, actor=who.role.actor)
+    return tagged_response(slot_dict(unwrap(await booking.reschedule(uows, cmd))))

@@ -1,4 +1,4 @@
-"""/api/templates: list and resolve (any role), create, change and delete (admin)."""
+"""/api/templates: list, get and resolve (any role), create, change and delete (admin)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from slotwise.api.deps import (
     UowFactoryDep,
 )
 from slotwise.api.errors import error_responses, unwrap
+from slotwise.api.etag import IfMatchHeader, etag_documented, precondition, tagged_response
+from slotwise.api.render import template_dict
 from slotwise.api.schemas import Page, TemplateCreate, TemplateOut, TemplateUpdate
 from slotwise.services import templates as service
 
@@ -45,13 +47,23 @@ async def list_templates(
 @router.get(
     "/resolve",
     response_model=TemplateOut,
-    summary="The city's template for a key, else the global one",
-    responses=error_responses(404),
+    summary="The city's template for a key, else the global one (with its ETag)",
+    responses={**error_responses(404), **etag_documented()},
 )
 async def resolve_template(
     _: AnyRoleDep, uow: UowDep, key: Key, city_id: QueryId = None
-) -> TemplateOut:
-    return TemplateOut.of(unwrap(await uow.templates.resolve(city_id, key)))
+) -> Response:
+    return tagged_response(template_dict(unwrap(await uow.templates.resolve(city_id, key))))
+
+
+@router.get(
+    "/{template_id}",
+    response_model=TemplateOut,
+    summary="One template (with its ETag)",
+    responses={**error_responses(404), **etag_documented()},
+)
+async def get_template(_: AnyRoleDep, template_id: PathId, uow: UowDep) -> Response:
+    return tagged_response(template_dict(unwrap(await uow.templates.get(template_id))))
 
 
 @router.post(
@@ -59,26 +71,29 @@ async def resolve_template(
     response_model=TemplateOut,
     status_code=201,
     summary="Create a template (city_id null = global)",
-    responses=error_responses(403, 409),
+    responses={**error_responses(403, 409), **etag_documented(201)},
 )
-async def create_template(_: AdminDep, body: TemplateCreate, uows: UowFactoryDep) -> TemplateOut:
+async def create_template(_: AdminDep, body: TemplateCreate, uows: UowFactoryDep) -> Response:
     cmd = service.CreateTemplate(key=body.key, text=body.text, city_id=body.city_id)
-    return TemplateOut.of(unwrap(await service.create_template(uows, cmd)))
+    return tagged_response(template_dict(unwrap(await service.create_template(uows, cmd))), 201)
 
 
 @router.patch(
     "/{template_id}",
     response_model=TemplateOut,
     summary="Change a template (only the fields sent)",
-    responses=error_responses(403, 404, 409),
+    responses={**error_responses(403, 404, 409, 412), **etag_documented()},
 )
 async def update_template(
-    _: AdminDep, template_id: PathId, body: TemplateUpdate, uows: UowFactoryDep
-) -> TemplateOut:
-    updated = await service.update_template(
-        uows, service.UpdateTemplate(template_id, body.changes())
-    )
-    return TemplateOut.of(unwrap(updated))
+    _: AdminDep,
+    template_id: PathId,
+    body: TemplateUpdate,
+    uows: UowFactoryDep,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    expected = precondition(if_match, template_dict)
+    cmd = service.UpdateTemplate(template_id, body.changes(), expected)
+    return tagged_response(template_dict(unwrap(await service.update_template(uows, cmd))))
 
 
 @router.delete(
@@ -86,8 +101,11 @@ async def update_template(
     status_code=204,
     response_class=Response,
     summary="Delete a template",
-    responses=error_responses(403, 404),
+    responses=error_responses(403, 404, 412),
 )
-async def delete_template(_: AdminDep, template_id: PathId, uows: UowFactoryDep) -> Response:
-    unwrap(await service.delete_template(uows, service.DeleteTemplate(template_id)))
+async def delete_template(
+    _: AdminDep, template_id: PathId, uows: UowFactoryDep, if_match: IfMatchHeader = None
+) -> Response:
+    cmd = service.DeleteTemplate(template_id, precondition(if_match, template_dict))
+    unwrap(await service.delete_template(uows, cmd))
     return Response(status_code=204)

@@ -24,7 +24,13 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
 from slotwise.domain.status import SlotStatus
-from slotwise.persistence.schema.types import BigId, StatusType, UTCDateTime, utcnow
+from slotwise.persistence.schema.types import (
+    ActorRoleType,
+    BigId,
+    StatusType,
+    UTCDateTime,
+    utcnow,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -170,4 +176,22 @@ templates = Table(
         postgresql_where=sql_text("city_id IS NULL"),
     ),
     CheckConstraint("length(trim(key)) > 0", name="key_not_empty"),
+)
+
+# The audit trail of booking transitions: append-only. No foreign key to slots on purpose:
+# the history of a slot outlives the slot (a deleted slot's events stay readable in the
+# database, though the API answers 404 for a slot that no longer exists).
+slot_events = Table(
+    "slot_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("slot_id", BigId, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_status", StatusType(), nullable=False),
+    Column("to_status", StatusType(), nullable=False),
+    Column("actor_role", ActorRoleType(), nullable=False),
+    Column("candidate_telegram_id", BigInteger, nullable=True),
+    Column("related_slot_id", BigId, nullable=True),
+    Column("at", UTCDateTime(), nullable=False, default=utcnow),
+    Index("ix_slot_events_slot_id", "slot_id", "id"),
 )

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from slotwise.domain.audit import ActorRole
 from slotwise.domain.status import SlotStatus
 
 # 64-bit ids everywhere; SQLite only autoincrements an INTEGER PRIMARY KEY.
@@ -56,3 +57,16 @@ class StatusType(TypeDecorator[SlotStatus]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> SlotStatus | None:
         return None if value is None else SlotStatus(value)
+
+
+class ActorRoleType(TypeDecorator[ActorRole]):
+    """An audit event's actor role stored as its text and read back as ``ActorRole``."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: ActorRole | str | None, dialect: Dialect) -> str | None:
+        return value.value if isinstance(value, ActorRole) else value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> ActorRole | None:
+        return None if value is None else ActorRole(value)
