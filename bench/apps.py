@@ -2,9 +2,10 @@
 pieces: the baseline the observability scenario compares ``create_app`` against.
 
 It is ``slotwise.api.app.create_app`` minus ``install_observability`` /
-``start_observability`` (no request-id or request-metrics middleware, no SQL timing, no pool
-sampling): same error handlers, same query-scope middleware, same routes in the same order,
-its own engine and the process's cache. ``tests/integration/test_bench_apps.py`` fails when
+``start_observability`` (the edge layer without request ids, request metrics or access log;
+no SQL timing, no pool sampling): same error handlers, same edge layer otherwise (body
+limits, fast path, query scope), same routes in the same order, its own engine and the
+process's cache. ``tests/integration/test_bench_apps.py`` fails when
 ``create_app`` gains a piece this copy does not have.
 """
 
@@ -15,12 +16,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from slotwise.api.app import BULK_ROUTES, DESCRIPTION
-from slotwise.api.auth import TokenTable, has_known_token
+from slotwise.api.app import DESCRIPTION, edge_options
+from slotwise.api.auth import TokenTable
 from slotwise.api.docs import install_docs
 from slotwise.api.errors import install_error_handlers
-from slotwise.api.middleware.body_limit import BodyLimitMiddleware
-from slotwise.api.middleware.queries import QueryScopeMiddleware
+from slotwise.api.middleware.edge import EdgeMiddleware
 from slotwise.api.routes import candidates, cities, health, recruiters, slots, templates
 from slotwise.api.routes import metrics as metrics_routes
 from slotwise.api.routing import add_routes
@@ -54,18 +54,12 @@ def app_without_observability(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    tokens = app.state.tokens = TokenTable.from_settings(settings)
+    app.state.tokens = TokenTable.from_settings(settings)
     install_error_handlers(app)
-    app.add_middleware(
-        BodyLimitMiddleware,
-        default=settings.slotwise_max_body_bytes,
-        routes={route: settings.slotwise_max_bulk_body_bytes for route in BULK_ROUTES},
-        authenticated=lambda scope: has_known_token(tokens, scope),
-    )
     # create_app's install_observability mounts /metrics here, ahead of the API's routes.
     add_routes(app, metrics_routes.router)
-    app.add_middleware(QueryScopeMiddleware)
     for module in (slots, recruiters, cities, candidates, templates, health):
         add_routes(app, module.router)
     install_docs(app)
+    app.add_middleware(EdgeMiddleware, **edge_options(app, settings))
     return app

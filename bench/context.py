@@ -57,11 +57,12 @@ class BenchContext:
     rss_at_start: dict[str, int] = field(default_factory=dict)
     _loadgen: LoadGenerator | None = None
 
-    def server_env(self, *, cache: bool) -> dict[str, str]:
+    def server_env(self, *, cache: bool, fast_path: bool = True) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
         env.update(
             DATABASE_URL=self.database.url,
             CACHE_ENABLED="true" if cache and self.redis.url else "false",
+            SLOTWISE_FAST_PATH="true" if fast_path else "false",
             CACHE_KEY_PREFIX=self.redis.prefix,
             SLOTWISE_ADMIN_TOKENS=self.token,
             SLOTWISE_BOT_TOKENS=f"{self.token}-bot",
@@ -74,7 +75,8 @@ class BenchContext:
         return env
 
     async def server(self, name: str) -> ServerProcess:
-        """``cache_on``, ``cache_on_2``, ``cache_off`` or ``ceiling``, started once."""
+        """``cache_on``, ``cache_on_2``, ``cache_on_fastapi`` (the fast path off),
+        ``cache_off`` or ``ceiling``, started once."""
         if name in self.servers:
             return self.servers[name]
         if name.startswith("cache_on") and not self.redis.url:
@@ -83,7 +85,10 @@ class BenchContext:
         if name == "ceiling":
             server = ceiling_server(self.server_env(cache=False), logs)
         else:
-            server = api_server(name, self.server_env(cache=name.startswith("cache_on")), logs)
+            env = self.server_env(
+                cache=name.startswith("cache_on"), fast_path=name != "cache_on_fastapi"
+            )
+            server = api_server(name, env, logs)
         self.stack.callback(server.stop)
         await server.start()
         self.servers[name] = server

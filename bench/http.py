@@ -1,8 +1,9 @@
 """Scenarios 1 (HTTP level), 5 and 7: latency and throughput through real server processes.
 
-Servers: one single-worker API server with the cache on, one with it off, and the constant
-JSON ceiling app. The load generator is another process; variants are measured in
-interleaved rounds (the order rotates every round), so they share the machine's drift.
+Servers: one single-worker API server with the cache on, the same with the fast path off
+(every request through FastAPI), one with the cache off, and the constant JSON ceiling app.
+The load generator is another process; variants are measured in interleaved rounds (the
+order rotates every round), so they share the machine's drift.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ async def single_fetch(
     """GET /api/recruiters/{id} one request at a time: cache hit vs database, per request."""
     paths = [f"/api/recruiters/{rid}" for rid in recruiter_ids]
     names = {"database": servers["cache_off"], "cache_hit": servers["cache_on"]}
+    if "cache_on_fastapi" in servers:
+        names["cache_hit_fastapi"] = servers["cache_on_fastapi"]
     for server in names.values():  # warm: connections, code paths, the cache
         await loadgen.run(_job(server, paths, token, concurrency=1, count=len(paths) * 2))
     per_round: dict[str, list[float]] = {name: [] for name in names}
@@ -63,13 +66,17 @@ def _variants(
 ) -> dict[str, tuple[ServerProcess, list[str]]]:
     slot_paths = [f"/api/slots?recruiter_id={rid}&status=free&limit=100" for rid in recruiter_ids]
     recruiter_paths = [f"/api/recruiters/{rid}" for rid in recruiter_ids]
-    return {
+    variants = {
         "slots_cache_on": (servers["cache_on"], slot_paths),
         "slots_cache_off": (servers["cache_off"], slot_paths),
         "recruiter_cache_on": (servers["cache_on"], recruiter_paths),
         "recruiter_cache_off": (servers["cache_off"], recruiter_paths),
         "constant_json_ceiling": (servers["ceiling"], ["/api/constant"]),
     }
+    if "cache_on_fastapi" in servers:
+        variants["slots_cache_on_fastapi"] = (servers["cache_on_fastapi"], slot_paths)
+        variants["recruiter_cache_on_fastapi"] = (servers["cache_on_fastapi"], recruiter_paths)
+    return variants
 
 
 async def throughput(
@@ -116,6 +123,17 @@ async def throughput(
         }
     med = {name: Summary.of(values).median for name, values in rps.items()}
     ceiling = med["constant_json_ceiling"]
+    ratios = {
+        "slots_on_vs_off": ratio(med["slots_cache_on"], med["slots_cache_off"]),
+        "recruiter_on_vs_off": ratio(med["recruiter_cache_on"], med["recruiter_cache_off"]),
+        "slots_on_vs_ceiling": ratio(med["slots_cache_on"], ceiling),
+        "recruiter_on_vs_ceiling": ratio(med["recruiter_cache_on"], ceiling),
+    }
+    for key in ("slots", "recruiter"):
+        fastapi = med.get(f"{key}_cache_on_fastapi")
+        if fastapi is not None:
+            ratios[f"{key}_fastapi_vs_ceiling"] = ratio(fastapi, ceiling)
+            ratios[f"{key}_fast_path_vs_fastapi"] = ratio(med[f"{key}_cache_on"], fastapi)
     return {
         "concurrency": concurrency,
         "duration_s_per_round": duration,
@@ -126,12 +144,7 @@ async def throughput(
             "ceiling": "/api/constant (bench.ceiling)",
         },
         "variants": variants_out,
-        "ratios": {
-            "slots_on_vs_off": ratio(med["slots_cache_on"], med["slots_cache_off"]),
-            "recruiter_on_vs_off": ratio(med["recruiter_cache_on"], med["recruiter_cache_off"]),
-            "slots_on_vs_ceiling": ratio(med["slots_cache_on"], ceiling),
-            "recruiter_on_vs_ceiling": ratio(med["recruiter_cache_on"], ceiling),
-        },
+        "ratios": ratios,
         # Kept for the charts; report.py drops them from results.json's summary section.
         "_latency_samples_ms": {name: values[:20000] for name, values in latencies.items()},
     }

@@ -14,6 +14,7 @@ from bench import (
     cache_hit,
     environment,
     fetch,
+    hot_path,
     http,
     queries,
     topologies,
@@ -115,6 +116,7 @@ async def single_fetch_http(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
 
 async def http_throughput(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
     servers = await _http_servers(ctx)
+    servers["cache_on_fastapi"] = await ctx.server("cache_on_fastapi")
     return await http.throughput(
         await ctx.loadgen(),
         servers,
@@ -125,6 +127,21 @@ async def http_throughput(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
         concurrency=ctx.mode.http_concurrency,
         tick=tick,
     )
+
+
+async def hot_path_layers(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    url = _need_cache(ctx)
+    result = await hot_path.run(
+        ctx.database.url,
+        url,
+        ctx.dataset.recruiter_ids[0],
+        ctx.redis.prefix,
+        rounds=ctx.mode.rounds,
+        quick=_quick(ctx),
+        tick=tick,
+    )
+    result["source"] = "bench.hot_path.run"
+    return result
 
 
 async def memory(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
@@ -198,11 +215,17 @@ SCENARIOS: list[ScenarioSpec] = [
     ),
     ScenarioSpec(
         "http_throughput",
-        "5. HTTP throughput: cache on/off, ceiling",
+        "5. HTTP throughput: cache on/off, fast path on/off, ceiling",
         http_throughput,
-        lambda m: 5 * m.http_rounds,
+        lambda m: 7 * m.http_rounds,
     ),
     ScenarioSpec("memory", "7. memory: worker RSS, cache on vs off", memory, lambda m: 1),
+    ScenarioSpec(
+        "hot_path",
+        "5. cached hit layer by layer (in-process)",
+        hot_path_layers,
+        lambda m: max(3, m.rounds // 3) if m.name == "quick" else m.rounds,
+    ),
     ScenarioSpec("zipf", "4. Zipf workload, 5% writes, 2 workers", zipf, lambda m: 2),
     ScenarioSpec(
         "redis_topologies",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -92,12 +91,6 @@ def seed(
     )
 
 
-def _logs_info(level_name: str) -> bool:
-    """Whether INFO records (uvicorn's access lines) pass the configured log level."""
-    level = logging.getLevelName(level_name.upper())
-    return not isinstance(level, int) or level <= logging.INFO
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -133,8 +126,8 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=False,
-        # The access line is an INFO record: don't even build it when INFO is filtered out.
-        access_log=_logs_info(settings.slotwise_log_level),
+        # The app writes its own, buffered access log (api.access_log) when INFO passes.
+        access_log=False,
     )
 
 

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     slotwise_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
     slotwise_max_bulk_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
+    # Cached GET /api/slots and GET /api/recruiters/{id} answered before FastAPI (api.fast_path);
+    # off: every request goes through FastAPI (the same bytes, slower).
+    slotwise_fast_path: bool = True
+    # gc.freeze() once the app has started: start-up objects leave the collector's scans.
+    slotwise_gc_freeze: bool = True
+
     # The Telegram bot's token: when set, candidate actions made with a bot token need
     # X-Telegram-Init-Data signed with it (Telegram Mini App init data).
     slotwise_telegram_bot_token: SecretStr | None = None

@@ -167,6 +167,6 @@ async def test_hit_rate_moves_when_cached_endpoints_are_called(
     assert after["hits"] - before["hits"] >= 4
     assert after["total"] - before["total"] >= 5
     assert after["hit_rate"] != before["hit_rate"] or before["total"] == 0
-    hits = ("slotwise_cache_hits_total", frozenset[tuple[str, str]]())
+    hits = ("slotwise_cache_hits_total", frozenset({("tier", "redis")}))
     assert scraped_after[hits] - scraped_before.get(hits, 0.0) >= 4
     assert "redis" in (await client.get("/api/metrics/summary", headers=ADMIN)).json()["pools"]

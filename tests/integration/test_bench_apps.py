@@ -1,25 +1,26 @@
 """The observability scenario's baseline (``bench.apps.app_without_observability``) is
 ``create_app`` minus the observability stack, and nothing else: same routes in the same order,
-same middlewares but the two observability ones, and it serves the same answer.
+the same middlewares, the edge layer without its observability pieces (request ids, request
+metrics, access log) and nothing else missing, and it serves the same answer.
 """
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import httpx
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
 from bench.apps import app_without_observability
 from slotwise.api.app import create_app
-from slotwise.api.middleware.metrics import RequestMetricsMiddleware
+from slotwise.api.middleware.edge import EdgeMiddleware
 from slotwise.api.observability import REQUEST_ID_HEADER
 from slotwise.settings import Settings
 
-OBSERVABILITY = {CorrelationIdMiddleware, RequestMetricsMiddleware}
+OBSERVABILITY = {"request_ids", "metrics", "access_log"}
 
 
 def _settings(tmp_path: Path, token: str) -> Settings:
@@ -40,13 +41,21 @@ def _middlewares(app: FastAPI) -> list[type]:
     return [m.cls for m in app.user_middleware]  # type: ignore[misc]
 
 
+def _edge_options(app: FastAPI) -> dict[str, Any]:
+    (edge,) = [m for m in app.user_middleware if m.cls is EdgeMiddleware]  # type: ignore[comparison-overlap]
+    return dict(edge.kwargs)
+
+
 def test_the_baseline_is_create_app_without_the_observability_stack(tmp_path: Path) -> None:
     settings = _settings(tmp_path, "t")
     full, bare = create_app(settings), app_without_observability(settings)
 
     assert [_route(r) for r in bare.routes] == [_route(r) for r in full.routes]
-    assert _middlewares(bare) == [m for m in _middlewares(full) if m not in OBSERVABILITY]
-    assert set(_middlewares(full)) >= OBSERVABILITY
+    assert _middlewares(bare) == _middlewares(full)
+    full_edge, bare_edge = _edge_options(full), _edge_options(bare)
+    assert full_edge.keys() - bare_edge.keys() == OBSERVABILITY
+    assert bare_edge.keys() == {"body_limits", "fast_path"}
+    assert full_edge["request_ids"] is not None and full_edge["metrics"] is True
     assert bare.exception_handlers.keys() == full.exception_handlers.keys()
 
 

@@ -10,7 +10,9 @@ import pytest
 
 from slotwise.observability.histogram import Histogram, bucket_bounds, bucket_index
 from slotwise.observability.metrics import (
+    L1_TIER,
     OTHER,
+    REDIS_TIER,
     MetricsCollector,
     PerformanceTimer,
     PoolUsage,
@@ -40,6 +42,19 @@ def test_the_documents_example(metrics: MetricsCollector) -> None:
     assert f"{summary['cache']['hit_rate']:.2f}" == "75.00"
     assert summary["queries"]["total"] == 1
     assert summary["queries"]["avg_ms"] == pytest.approx(45.2)
+
+
+def test_hits_and_misses_by_tier(metrics: MetricsCollector) -> None:
+    """An l1 miss went on to Redis: only a Redis miss is a miss of the cache as a whole."""
+    metrics.record_cache_hit(L1_TIER)
+    metrics.record_cache_miss(L1_TIER)
+    metrics.record_cache_hit(REDIS_TIER)
+    metrics.record_cache_miss(L1_TIER)
+    metrics.record_cache_miss(REDIS_TIER)
+    cache = metrics.get_summary()["cache"]
+    assert (cache["hits"], cache["misses"], cache["total"]) == (2, 1, 3)
+    assert cache["hits_by_tier"] == {"l1": 1, "redis": 1}
+    assert cache["misses_by_tier"] == {"l1": 2, "redis": 1}
 
 
 def test_hit_rate_is_zero_without_reads(metrics: MetricsCollector) -> None:

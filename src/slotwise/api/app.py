@@ -7,18 +7,21 @@ several worker processes each build their own app, engine and pools.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from slotwise.api.auth import TokenTable, has_known_token
 from slotwise.api.docs import install_docs
 from slotwise.api.errors import install_error_handlers
-from slotwise.api.middleware.body_limit import BodyLimitMiddleware
-from slotwise.api.middleware.queries import QueryScopeMiddleware
+from slotwise.api.fast_path import FastPath
+from slotwise.api.middleware.edge import BodyLimits, EdgeMiddleware
 from slotwise.api.observability import (
+    edge_observability,
     install_observability,
     start_observability,
     stop_observability,
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         own_cache = await open_app_cache(settings)  # never raises: no Redis = uncached
         await start_observability(app, engine)  # SQL timing, pool gauges
+        if settings.slotwise_gc_freeze:
+            freeze_startup_objects()
         try:
             yield
         finally:
@@ -90,23 +95,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    tokens = app.state.tokens = TokenTable.from_settings(settings)
+    app.state.tokens = TokenTable.from_settings(settings)
     install_error_handlers(app)
-    # Inside the request-id and metrics middlewares (a 413 is counted and carries its id),
-    # outside routing and body parsing.
-    app.add_middleware(
-        BodyLimitMiddleware,
-        default=settings.slotwise_max_body_bytes,
-        routes={route: settings.slotwise_max_bulk_body_bytes for route in BULK_ROUTES},
-        authenticated=lambda scope: has_known_token(tokens, scope),
-    )
-    # Added after install_error_handlers so it wraps the catch-all: request ids and request
-    # metrics then cover 500/503 responses too.
+    # Logging, /metrics, tracing; the request id and metrics pieces go into the edge layer.
     install_observability(app, settings)
-    # Per-request QueryCache and N+1 detector.
-    app.add_middleware(QueryScopeMiddleware)
     # Hot routes first: a request is matched against the routes in order.
     for module in (slots, recruiters, cities, candidates, templates, health):
         add_routes(app, module.router)
     install_docs(app)
+    # Added after install_error_handlers so it wraps the catch-all: request ids and request
+    # metrics then cover 500/503 responses too; after the routes, which the fast path finds.
+    app.add_middleware(EdgeMiddleware, **edge_options(app, settings), **edge_observability(app))
     return app
+
+
+def edge_options(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """The edge layer's body limits and fast path (``middleware.edge``), observability aside."""
+    tokens: TokenTable = app.state.tokens
+    limits = BodyLimits(
+        default=settings.slotwise_max_body_bytes,
+        routes={route: settings.slotwise_max_bulk_body_bytes for route in BULK_ROUTES},
+        authenticated=lambda scope: has_known_token(tokens, scope),
+    )
+    fast_path = FastPath(tokens, app.routes) if settings.slotwise_fast_path else None
+    return {"body_limits": limits, "fast_path": fast_path}
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive after start-up out of the collector's generations.
+
+    Why: ~150k start-up objects (modules, routes, pydantic schemas, mapper state) never die,
+    yet every full collection walked them (~70 ms stalls every ~0.5 s under load)."""
+    gc.collect()
+    gc.freeze()

@@ -33,11 +33,16 @@ VIEW_SEGMENT = f"json{RENDER_VERSION}"
 PUBLIC_VIEW_SEGMENT = f"{VIEW_SEGMENT}p"
 
 
+def slots_page_key(filters: SlotFilters, limit: int, offset: int, with_candidates: bool) -> str:
+    """The key of one rendered ``GET /api/slots`` page (also read by ``api.fast_path``)."""
+    view = VIEW_SEGMENT if with_candidates else PUBLIC_VIEW_SEGMENT
+    return f"{slot_list_key(filters, limit, offset)}:{view}"
+
+
 def _slots_key(
     uow: UnitOfWork, filters: SlotFilters, limit: int, offset: int, with_candidates: bool
 ) -> str:
-    view = VIEW_SEGMENT if with_candidates else PUBLIC_VIEW_SEGMENT
-    return f"{slot_list_key(filters, limit, offset)}:{view}"
+    return slots_page_key(filters, limit, offset, with_candidates)
 
 
 def _recruiters_key(

@@ -1,27 +1,30 @@
-"""Wiring observability into the app: ``create_app`` calls ``install_observability`` (after
-the error handlers, so these middlewares wrap the catch-all and see its 500/503), and the
-lifespan calls ``start_observability`` / ``stop_observability`` around serving.
+"""Wiring observability into the app: ``create_app`` calls ``install_observability`` (logging,
+the /metrics routes, tracing) and hands ``edge_observability``'s pieces to the edge layer
+(``middleware.edge``: request id, request metrics, access log), which wraps the catch-all and
+so sees its 500/503; the lifespan calls ``start_observability`` / ``stop_observability``.
 
-Middleware order, outermost first: request id (asgi-correlation-id) -> request metrics ->
-the app's own. The request id is set before anything can log, and echoed on every response,
-errors included; the metrics see the status the client really got.
+The request id is set before anything can log, and echoed on every response, errors
+included; the metrics see the status the client really got.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slotwise.api.middleware.metrics import RequestMetricsMiddleware
+from slotwise.api.access_log import AccessLog
+from slotwise.api.middleware.edge import RequestIds
 from slotwise.api.routes import metrics as metrics_routes
 from slotwise.api.routing import add_routes
 from slotwise.cache.client import get_cache
 from slotwise.observability import tracing
-from slotwise.observability.logging import configure_logging, register_secrets
+from slotwise.observability.logging import configure_logging, logs_info, register_secrets
 from slotwise.observability.setup import Observability
 from slotwise.settings import Settings
 
@@ -41,18 +44,36 @@ def valid_request_id(value: str) -> bool:
 
 
 def install_observability(app: FastAPI, settings: Settings) -> Observability:
-    configure_logging(settings.slotwise_log_level, settings.slotwise_log_json)
+    handler = configure_logging(settings.slotwise_log_level, settings.slotwise_log_json)
     register_secrets(settings.secret_values())
     observability = Observability(redis_client=cache_client)
     app.state.observability = observability
+    if logs_info(settings.slotwise_log_level) and isinstance(handler, logging.StreamHandler):
+        app.state.access_log = AccessLog(_writer(handler), json=settings.slotwise_log_json)
     add_routes(app, metrics_routes.router)
-    app.add_middleware(RequestMetricsMiddleware)
     if tracing.tracing_requested():
         tracing.instrument_app(app, observability.enable_tracing())
-    app.add_middleware(
-        CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=valid_request_id
-    )
     return observability
+
+
+def _writer(handler: logging.StreamHandler[Any]) -> Callable[[str], None]:
+    """Writes whole lines to the log handler's stream, under its lock."""
+
+    def write(text: str) -> None:
+        with handler.lock or nullcontext():
+            handler.stream.write(text)
+            handler.flush()
+
+    return write
+
+
+def edge_observability(app: FastAPI) -> dict[str, Any]:
+    """The edge layer's observability pieces: request ids, request metrics, access log."""
+    return {
+        "request_ids": RequestIds(REQUEST_ID_HEADER, valid_request_id),
+        "metrics": True,
+        "access_log": getattr(app.state, "access_log", None),
+    }
 
 
 async def start_observability(app: FastAPI, engine: AsyncEngine) -> None:
@@ -62,6 +83,9 @@ async def start_observability(app: FastAPI, engine: AsyncEngine) -> None:
 
 
 async def stop_observability(app: FastAPI) -> None:
+    access_log: AccessLog | None = getattr(app.state, "access_log", None)
+    if access_log is not None:
+        access_log.flush()
     observability: Observability | None = getattr(app.state, "observability", None)
     if observability is not None:
         await observability.stop()

@@ -30,7 +30,8 @@ def register_secrets(values: Iterable[str]) -> None:
     _secrets.update(v for v in values if len(v) >= 6)
 
 
-def _scrub(text: str) -> str:
+def scrub(text: str) -> str:
+    """``text`` with bearer credentials and registered secrets masked."""
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     for secret in _secrets:
         if secret in text:
@@ -44,7 +45,7 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any
         if _SECRET_KEYS.search(key) and value is not None:
             event_dict[key] = MASK
         elif isinstance(value, str):
-            event_dict[key] = _scrub(value)
+            event_dict[key] = scrub(value)
     return event_dict
 
 
@@ -61,6 +62,12 @@ def drop_color_message(_: Any, __: str, event_dict: MutableMapping[str, Any]) ->
     plain ``event`` already says the same."""
     event_dict.pop("color_message", None)
     return event_dict
+
+
+def logs_info(level_name: str) -> bool:
+    """Whether INFO records (the access lines) pass the configured log level."""
+    level = logging.getLevelName(level_name.upper())
+    return not isinstance(level, int) or level <= logging.INFO
 
 
 def _shared_processors() -> list[Any]:

@@ -37,6 +37,9 @@ R = TypeVar("R")
 log = logging.getLogger("slotwise.metrics")
 
 OTHER = "other"
+#: The cache tiers a read can be answered by (the ``tier`` label's only values).
+L1_TIER = "l1"
+REDIS_TIER = "redis"
 _OPERATIONS = frozenset({"select", "insert", "update", "delete"})
 
 
@@ -119,6 +122,8 @@ class MetricsCollector:
         self.started = time.time()
         self.cache_hits = 0
         self.cache_misses = 0
+        self.hits_by_tier: dict[str, int] = {}
+        self.misses_by_tier: dict[str, int] = {}
         self.queries_total = 0
         self.slow_queries = 0
         self._query_all = Histogram()
@@ -133,19 +138,25 @@ class MetricsCollector:
 
     # --- recording ----------------------------------------------------------------------------
 
-    def record_cache_hit(self) -> None:
+    def record_cache_hit(self, tier: str = REDIS_TIER) -> None:
+        """A read answered by ``tier`` (``l1``: the in-process tier, ``redis``)."""
         if not self.enabled:
             return
         with self._lock:
             self.cache_hits += 1
-        prom.CACHE_HITS.inc()
+            self.hits_by_tier[tier] = self.hits_by_tier.get(tier, 0) + 1
+        self._child("ch", tier, factory=lambda: prom.CACHE_HITS.labels(tier)).inc()
 
-    def record_cache_miss(self) -> None:
+    def record_cache_miss(self, tier: str = REDIS_TIER) -> None:
+        """A read ``tier`` could not answer; only a Redis miss is a miss of the cache as a
+        whole (an ``l1`` miss went on to Redis, where it hit or missed)."""
         if not self.enabled:
             return
         with self._lock:
-            self.cache_misses += 1
-        prom.CACHE_MISSES.inc()
+            if tier == REDIS_TIER:
+                self.cache_misses += 1
+            self.misses_by_tier[tier] = self.misses_by_tier.get(tier, 0) + 1
+        self._child("cm", tier, factory=lambda: prom.CACHE_MISSES.labels(tier)).inc()
 
     def record_query(self, name: str, duration_ms: float, *, operation: str | None = None) -> bool:
         """Record one query; returns whether it counted as slow (the caller may log it)."""
@@ -279,6 +290,8 @@ class MetricsCollector:
                     "misses": self.cache_misses,
                     "total": cache_total,
                     "hit_rate": round(self.cache_hit_rate, 2),
+                    "hits_by_tier": dict(self.hits_by_tier),
+                    "misses_by_tier": dict(self.misses_by_tier),
                 },
                 "queries": queries,
                 "requests": requests,

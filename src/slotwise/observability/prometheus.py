@@ -32,8 +32,11 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
 
-CACHE_HITS = Counter("slotwise_cache_hits", "Cache reads answered from Redis.")
-CACHE_MISSES = Counter("slotwise_cache_misses", "Cache reads that went to the database.")
+#: ``tier``: ``l1`` (the worker's in-process tier) or ``redis``. A hit is counted in the tier
+#: that answered; a miss in each tier that did not (an ``l1`` miss went on to Redis, a
+#: ``redis`` miss to the database).
+CACHE_HITS = Counter("slotwise_cache_hits", "Cache reads answered, by tier.", ["tier"])
+CACHE_MISSES = Counter("slotwise_cache_misses", "Cache reads a tier could not answer.", ["tier"])
 
 DB_QUERIES = Counter("slotwise_db_queries", "SQL statements executed.", ["operation"])
 DB_SLOW_QUERIES = Counter(

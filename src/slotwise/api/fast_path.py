@@ -1,0 +1,205 @@
+"""The hot cached GETs answered in pure ASGI, before FastAPI: ``GET /api/slots`` and
+``GET /api/recruiters/{id}``.
+
+Why: a cached hit spent most of its time in FastAPI's machinery (dependency resolution,
+Request plumbing, query validation, a session and a unit of work that were never used), not
+in the cache. Here a hit is: match the path by string, check the bearer token, parse the
+query's canonical spelling, one cache lookup, and the stored bytes out.
+
+The rule that keeps it honest: it answers only what it can answer exactly as the FastAPI
+route would, byte for byte (``tests/e2e/test_fast_path_equivalence.py`` compares the two). On
+anything else (a miss, no or an unknown token, a query it does not read itself, a request
+body, a conditional request, an undecodable entry, a root path) it returns False and FastAPI
+serves the request as if this module did not exist. A miss therefore costs one extra lookup;
+a hit costs no session, no unit of work, no repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+from starlette.types import Scope, Send
+
+from slotwise.api.auth import Role, TokenTable, bearer_token
+from slotwise.api.cached_pages import slots_page_key
+from slotwise.api.etag import etag_of
+from slotwise.api.fast_query import canonical_int, slot_list_query
+from slotwise.api.render import render_json
+from slotwise.cache import codec as cache_codec
+from slotwise.cache.client import get_cache
+from slotwise.cache.keys import check_key
+from slotwise.cache.layout import Miss
+from slotwise.observability.metrics import get_metrics
+from slotwise.repositories.cache_entities import RecruiterDTO
+from slotwise.repositories.cache_keys import CacheKeys
+
+SLOTS_PATH = "/api/slots"
+RECRUITER_TEMPLATE = "/api/recruiters/{recruiter_id}"
+_RECRUITER_PREFIX = "/api/recruiters/"
+_JSON = b"application/json"
+
+#: Reads the payload stored under a cache key: the bytes, or None on any kind of miss.
+Peek = Callable[[str], Any]
+
+
+async def peek_cache(key: str) -> bytes | memoryview | None:
+    """The stored payload of ``key`` if the cache holds a valid one (no lock on a miss:
+    FastAPI's read-through takes it when the request falls through)."""
+    cache = get_cache()
+    if cache is None:
+        return None
+    found = await cache.lookup(check_key(key), lock=False)
+    return None if isinstance(found, Miss) else found
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+#: Request headers that can change a GET's answer (conditional requests): left to FastAPI.
+_CONDITIONAL = frozenset({b"if-none-match", b"if-match", b"if-modified-since", b"if-range"})
+
+
+def _not_plain(scope: Scope) -> bool:
+    """A request body, or a conditional request: the fast path does not answer those."""
+    for key, value in scope["headers"]:
+        if key == b"transfer-encoding" or (key == b"content-length" and value != b"0"):
+            return True
+        if key in _CONDITIONAL:
+            return True
+    return False
+
+
+#: Query strings up to this long have their key remembered (bounds the memory it takes).
+_REMEMBERED_QUERY = 256
+
+
+def slots_key(query_string: bytes, admin: bool) -> str | None:
+    """The cache key of the page a ``GET /api/slots`` query string asks for (None: not a
+    canonical query). Remembered for short queries: a hot page's query is parsed and its
+    key escaped once."""
+    if len(query_string) <= _REMEMBERED_QUERY:
+        return _remembered_slots_key(query_string, admin)
+    return _slots_key(query_string, admin)
+
+
+def _slots_key(query_string: bytes, admin: bool) -> str | None:
+    query = slot_list_query(query_string)
+    if query is None:
+        return None
+    return slots_page_key(query.filters, query.limit, query.offset, admin)
+
+
+_remembered_slots_key = lru_cache(maxsize=4096)(_slots_key)
+
+
+def recruiter_body(dto: object) -> bytes | None:
+    """``GET /api/recruiters/{id}``'s body from the cached entity (``render.recruiter_dict``'s
+    fields, in its order), or None if the entry was stored without its cities."""
+    if not isinstance(dto, RecruiterDTO) or not isinstance(dto.cities, list):
+        return None
+    return render_json(
+        {
+            "id": dto.id,
+            "name": dto.name,
+            "telegram_chat_id": dto.telegram_chat_id,
+            "timezone": dto.timezone,
+            "active": dto.active,
+            "meeting_url": dto.meeting_url,
+            "city_ids": sorted(c.id for c in dto.cities),
+        }
+    )
+
+
+class FastPath:
+    """``await fast_path(scope, send)``: True when the request was answered here."""
+
+    def __init__(
+        self, tokens: TokenTable, routes: list[BaseRoute], peek: Peek = peek_cache
+    ) -> None:
+        self.tokens = tokens
+        self.peek = peek
+        self.slots_route = _route(routes, SLOTS_PATH)
+        self.recruiter_route = _route(routes, RECRUITER_TEMPLATE)
+
+    async def __call__(self, scope: Scope, send: Send) -> bool:
+        if scope["method"] != "GET" or scope.get("root_path") or _not_plain(scope):
+            return False
+        path: str = scope["path"]
+        if path == SLOTS_PATH:
+            return await self._slots(scope, send)
+        if path.startswith(_RECRUITER_PREFIX):
+            return await self._recruiter(scope, send, path[len(_RECRUITER_PREFIX) :])
+        return False
+
+    def _role(self, scope: Scope) -> Role | None:
+        header = _header(scope, b"authorization")
+        token = bearer_token(header.decode("latin-1")) if header is not None else None
+        return self.tokens.role_for(token) if token is not None else None
+
+    async def _slots(self, scope: Scope, send: Send) -> bool:
+        role = self._role(scope)
+        if role is None or self.slots_route is None:
+            return False
+        key = slots_key(scope["query_string"], role is Role.ADMIN)
+        if key is None:
+            return False
+        data = await self.peek(key)
+        if data is None:
+            return False
+        payload = cache_codec.decode(data)
+        if not isinstance(payload, str):
+            return False
+        await _answer(scope, send, self.slots_route, {}, payload.encode())
+        return True
+
+    async def _recruiter(self, scope: Scope, send: Send, raw_id: str) -> bool:
+        recruiter_id = canonical_int(raw_id, 1)
+        if recruiter_id is None or self.recruiter_route is None or self._role(scope) is None:
+            return False
+        data = await self.peek(CacheKeys.recruiter(recruiter_id))
+        if data is None:
+            return False
+        body = recruiter_body(cache_codec.decode(data))
+        if body is None:
+            return False
+        params = {"recruiter_id": raw_id}
+        etag = (b"etag", etag_of(body).encode("latin-1"))
+        await _answer(scope, send, self.recruiter_route, params, body, etag)
+        return True
+
+
+def _route(routes: list[BaseRoute], path: str) -> APIRoute | None:
+    """The FastAPI route the fast path stands in for (None: the app does not serve it)."""
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path == path and "GET" in (route.methods or ()):
+            return route
+    return None
+
+
+async def _answer(
+    scope: Scope,
+    send: Send,
+    route: APIRoute,
+    params: dict[str, str],
+    body: bytes,
+    *extra: tuple[bytes, bytes],
+) -> None:
+    """What ``Response(body, media_type="application/json", headers=extra)`` sends (the given
+    headers first, as Starlette orders them), after what Starlette's router records in the
+    scope (the route template labels metrics and N+1 reports)."""
+    scope["route"] = route
+    scope["endpoint"] = route.endpoint
+    scope["path_params"] = params
+    get_metrics().record_cache_hit()
+    length = (b"content-length", str(len(body)).encode("latin-1"))
+    headers = [*extra, length, (b"content-type", _JSON)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
