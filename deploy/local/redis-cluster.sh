@@ -55,7 +55,7 @@ start() {
   local nodes=()
   for port in "${ports[@]}"; do nodes+=("127.0.0.1:$port"); done
   redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log"
-  wait_for "the cluster to be ok" 30 cluster_ok
+  wait_for "the cluster to be ok" 60 cluster_ok
   echo "REDIS_MODE=cluster"
   echo "REDIS_URL=redis://127.0.0.1:$base/0"
   echo "REDIS_CLUSTER_NODES=$(IFS=,; echo "${nodes[*]}")"

@@ -73,7 +73,7 @@ sentinel parallel-syncs $name 1
 CONF
     redis-server "$dir/$port/sentinel.conf" --sentinel
   done
-  wait_for "the sentinels to find each other and the replica" 30 sentinels_agree
+  wait_for "the sentinels to find each other and the replica" 60 sentinels_agree
   echo "REDIS_MODE=sentinel"
   echo "REDIS_SENTINELS=$(printf '127.0.0.1:%s,' "${sentinels[@]}" | sed 's/,$//')"
   echo "REDIS_SENTINEL_MASTER=$name"
