@@ -24,6 +24,7 @@ from slotwise.cache.layout import INTENT_MS, VERSION_TTL_MS, new_token
 from slotwise.cache.liveness import WRITER_PATIENCE, WriteLease
 from slotwise.cache.scripts import INTENT as INTENT_SCRIPT
 from slotwise.cache.scripts import INVALIDATE, STORE
+from slotwise.cache.tier import TierControl
 
 log = logging.getLogger("slotwise.cache")
 
@@ -54,6 +55,8 @@ class RedisAccess:
         #: An invalidation may have been lost (or Redis was out): start a new generation
         #: before the next use.
         self.needs_reset = False
+        #: The in-process tier (``tier``), when configured; started by ``connect``.
+        self.tier: TierControl | None = TierControl(config) if config.l1_enabled else None
         if redis is not None:
             self._bind_scripts(redis)
 
@@ -91,10 +94,14 @@ class RedisAccess:
             self.needs_reset = True
             return False
         self.lease.ensure_probing(self)
+        if self.tier is not None:
+            self.tier.start(self._redis)
         return True
 
     async def close(self) -> None:
         await self.lease.stop()
+        if self.tier is not None:
+            await self.tier.stop()
         if self._redis is not None:
             redis, self._redis = self._redis, None
             try:
@@ -133,6 +140,8 @@ class RedisAccess:
 
     async def _new_generation(self, redis: Redis) -> bool:
         self.needs_reset = False
+        if self.tier is not None:
+            self.tier.clear()
         if await self._set_versions(redis, layout.gen_keys(self.prefix), ""):
             return True
         self.needs_reset = True
@@ -176,6 +185,8 @@ class RedisAccess:
         redis = self._redis
         if not keys or redis is None or not self.breaker.allow():
             return ()
+        if self.tier is not None:
+            self.tier.written(keys)
         sent = self.lease.now()
         try:
             await self._run(self._intent.sha, INTENT_SCRIPT, keys, (INTENT_MS,))
@@ -206,12 +217,20 @@ class RedisAccess:
             return False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
+        tier = self.tier
+        if tier is not None:
+            tier.written(keys)  # this process's own entries go before anything else
         while True:
             retryable: list[bool] = []
             if await self._set_versions(redis, keys, mine, retryable):
+                if tier is not None:
+                    tier.written(keys)  # and whatever was filled while the write was in flight
+                    await tier.commit_wait()
                 return True
             if not retryable or loop.time() >= deadline:
                 self.needs_reset = True
+                if tier is not None:
+                    tier.clear()
                 return False
             await asyncio.sleep(_RETRY_EVERY)
 

@@ -36,6 +36,13 @@ class CacheConfig:
     #: How long a caller waits for a load of the same key by another task of this process
     #: before loading itself (a load that is slow, stuck or cancelled never holds it longer).
     flight_wait: float = 0.5
+    #: The in-process tier (``tier``): on, its bounds, its fence bound B and ping interval.
+    l1_enabled: bool = False
+    l1_max_entries: int = 10_000
+    l1_max_bytes: int = 64 * 2**20
+    l1_max_age: float = 30.0
+    l1_fence_ms: float = 20.0
+    l1_ping_ms: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> CacheConfig:
@@ -51,6 +58,11 @@ class CacheConfig:
             key_prefix=s.cache_key_prefix,
             url=s.redis_url,
             default_ttl=s.cache_default_ttl_seconds,
+            l1_enabled=s.cache_l1_enabled,
+            l1_max_entries=s.cache_l1_max_entries,
+            l1_max_bytes=s.cache_l1_max_bytes,
+            l1_max_age=s.cache_l1_max_age_seconds,
+            l1_fence_ms=s.cache_l1_fence_ms,
         )
 
     def redacted_url(self) -> str:
