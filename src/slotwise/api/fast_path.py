@@ -4,7 +4,9 @@
 Why: a cached hit spent most of its time in FastAPI's machinery (dependency resolution,
 Request plumbing, query validation, a session and a unit of work that were never used), not
 in the cache. Here a hit is: match the path by string, check the bearer token, parse the
-query's canonical spelling, one cache lookup, and the stored bytes out.
+query's canonical spelling, one cache lookup, and the stored bytes out. From the in-process
+tier the lookup is a dict access and the answer (body and headers) is the one rendered the
+first time, kept with the tier's entry.
 
 The rule that keeps it honest: it answers only what it can answer exactly as the FastAPI
 route would, byte for byte (``tests/e2e/test_fast_path_equivalence.py`` compares the two). On
