@@ -163,3 +163,15 @@ async def test_a_stalled_server_stops_local_answers_within_the_bound(
     assert reader.local_hit(KEY) is None  # no PONG: the fence aged past the bound
     await asyncio.sleep(0.4)
     await _fenced(reader)
+
+
+async def test_a_write_drops_its_own_processs_entries_at_once_even_without_commit_wait(
+    pair: tuple[CacheClient, CacheClient],
+) -> None:
+    reader, _ = pair
+    await _store(reader, KEY, b"v1")
+    await reader.lookup(KEY)
+    assert reader.local_hit(KEY) is not None
+    assert await reader.invalidate(KEY, commit_wait=False)
+    assert reader.local_hit(KEY) is None
+    assert isinstance(await reader.lookup(KEY, lock=False), Miss)

@@ -199,7 +199,11 @@ class RedisAccess:
         return keys
 
     async def invalidate(
-        self, *targets: str, intents: tuple[str, ...] = (), patience: float = WRITER_PATIENCE
+        self,
+        *targets: str,
+        intents: tuple[str, ...] = (),
+        patience: float = WRITER_PATIENCE,
+        commit_wait: bool = True,
     ) -> bool:
         """Make every key matching ``targets`` (keys, ``"ns:*"`` patterns, ``"*"``) a miss, and
         release the ``intents`` this writer marked.
@@ -225,7 +229,8 @@ class RedisAccess:
             if await self._set_versions(redis, keys, mine, retryable):
                 if tier is not None:
                     tier.written(keys)  # and whatever was filled while the write was in flight
-                    await tier.commit_wait()
+                    if commit_wait:  # False: nothing is acknowledged (a benchmark's setup)
+                        await tier.commit_wait()
                 return True
             if not retryable or loop.time() >= deadline:
                 self.needs_reset = True
