@@ -49,6 +49,9 @@ async def connected() -> AsyncIterator[None]:
 
 
 async def invalidate_recruiter(recruiter_id: int) -> None:
-    """Make the recruiter's cached entries misses, as a committed write would."""
-    decorators = importlib.import_module("slotwise.repositories.invalidation")
-    await decorators.CacheInvalidator().invalidate_recruiter(recruiter_id)
+    """Make the recruiter's cached entries misses, as a committed write would, without the
+    write's commit-wait (nothing is acknowledged here; this process's tier drops at once)."""
+    client = importlib.import_module("slotwise.cache.client").get_cache()
+    keys = importlib.import_module("slotwise.repositories.cache_keys").CacheKeys
+    if client is not None:
+        await client.invalidate(*keys.recruiter_changed(recruiter_id), commit_wait=False)

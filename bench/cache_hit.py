@@ -147,9 +147,28 @@ ttl=3600, cache=AioCache.REDIS, endpoint=url.hostname or "127.0.0.1",
     return calls, closers
 
 
+def _using(client: CacheClient, call: Call) -> Call:
+    """``call`` with ``client`` as the process's cache (two clients measured side by side)."""
+
+    async def run() -> object:
+        cache_module.install_cache(client)
+        return await call()
+
+    return run
+
+
+async def _fenced(client: CacheClient) -> None:
+    """Until the client's in-process tier may answer (its tracking connection fenced)."""
+    assert client.tier is not None
+    async with asyncio.timeout(10):
+        while not client.tier.usable():  # noqa: ASYNC110 - state of another task
+            await asyncio.sleep(0.01)
+
+
 async def hit_cost(redis_url: str, prefix: str, n: int, rounds: int) -> dict[str, Any]:
     config = replace(CacheConfig.from_settings(), url=redis_url, key_prefix=prefix)
-    client = CacheClient(config, build_redis(config))
+    client = CacheClient(replace(config, l1_enabled=True), build_redis(config))
+    redis_only = CacheClient(replace(config, l1_enabled=False), build_redis(config))
     # The floor's own client: the product's 50 ms read timeout turns a stall of a busy shared
     # machine into a failed scenario (the cache degrades instead); the timeout costs nothing.
     raw = build_redis(replace(config, socket_timeout=max(config.socket_timeout, 5.0)))
@@ -157,7 +176,8 @@ async def hit_cost(redis_url: str, prefix: str, n: int, rounds: int) -> dict[str
     cache_module.install_cache(client)
     figures: dict[str, Any] = {}
     try:
-        assert await client.connect()
+        assert await client.connect() and await redis_only.connect()
+        await _fenced(client)
         for label, value, decode in (
             ("scalar", _TEXT, cache_codec.decode),
             ("entity", _recruiter(), lambda b: cache_codec.materialize(
@@ -170,7 +190,13 @@ async def hit_cost(redis_url: str, prefix: str, n: int, rounds: int) -> dict[str
             await raw.set(raw_key, cache_codec.encode(value))
             variants: dict[str, Call] = {
                 "raw_get_decode": _raw_get(raw, raw_key, decode),
-                "cached_decorator": lambda s=source, i=ident: s.get(i),  # type: ignore[misc]
+                # The product: a hit from the in-process tier (filled by the miss above).
+                "cached_decorator": _using(client, lambda s=source, i=ident: s.get(i)),  # type: ignore[misc]
+                # The same decorator with the tier off: every hit is a Redis round trip.
+                "cached_decorator_redis_hit": _using(
+                    redis_only,
+                    lambda s=source, i=ident: s.get(i),  # type: ignore[misc]
+                ),
             }
             closers: list[Any] = []
             if label == "scalar":
@@ -183,10 +209,16 @@ async def hit_cost(redis_url: str, prefix: str, n: int, rounds: int) -> dict[str
             }
             for close in closers:
                 await close()
-        figures["target"] = "cached_decorator <= 1.2x raw_get_decode"
+        figures["target"] = (
+            "cached_decorator (an in-process tier hit) <= 5 us and cheaper than aiocache; "
+            "cached_decorator_redis_hit <= 1.2x raw_get_decode"
+        )
+        assert client.tier is not None
+        figures["tier_hits"] = client.tier.local.hits
     finally:
         cache_module.install_cache(previous)
         await client.close()
+        await redis_only.close()
         await raw.aclose()
     return figures
 

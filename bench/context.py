@@ -76,7 +76,8 @@ class BenchContext:
 
     async def server(self, name: str) -> ServerProcess:
         """``cache_on``, ``cache_on_2``, ``cache_on_fastapi`` (the fast path off),
-        ``cache_off`` or ``ceiling``, started once."""
+        ``cache_on_no_l1`` (the in-process tier off), ``cache_off`` or ``ceiling``, started
+        once."""
         if name in self.servers:
             return self.servers[name]
         if name.startswith("cache_on") and not self.redis.url:
@@ -88,6 +89,8 @@ class BenchContext:
             env = self.server_env(
                 cache=name.startswith("cache_on"), fast_path=name != "cache_on_fastapi"
             )
+            if name == "cache_on_no_l1":
+                env["CACHE_L1_ENABLED"] = "false"
             server = api_server(name, env, logs)
         self.stack.callback(server.stop)
         await server.start()

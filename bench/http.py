@@ -1,7 +1,8 @@
 """Scenarios 1 (HTTP level), 5 and 7: latency and throughput through real server processes.
 
 Servers: one single-worker API server with the cache on, the same with the fast path off
-(every request through FastAPI), one with the cache off, and the constant JSON ceiling app.
+(every request through FastAPI) and with the in-process tier off (every hit from Redis), one
+with the cache off, and the constant JSON ceiling app.
 The load generator is another process; variants are measured in interleaved rounds (the
 order rotates every round), so they share the machine's drift.
 """
@@ -73,9 +74,11 @@ def _variants(
         "recruiter_cache_off": (servers["cache_off"], recruiter_paths),
         "constant_json_ceiling": (servers["ceiling"], ["/api/constant"]),
     }
-    if "cache_on_fastapi" in servers:
-        variants["slots_cache_on_fastapi"] = (servers["cache_on_fastapi"], slot_paths)
-        variants["recruiter_cache_on_fastapi"] = (servers["cache_on_fastapi"], recruiter_paths)
+    for server in ("cache_on_fastapi", "cache_on_no_l1"):
+        if server in servers:
+            suffix = server.removeprefix("cache_on_")
+            variants[f"slots_cache_on_{suffix}"] = (servers[server], slot_paths)
+            variants[f"recruiter_cache_on_{suffix}"] = (servers[server], recruiter_paths)
     return variants
 
 
@@ -134,6 +137,10 @@ async def throughput(
         if fastapi is not None:
             ratios[f"{key}_fastapi_vs_ceiling"] = ratio(fastapi, ceiling)
             ratios[f"{key}_fast_path_vs_fastapi"] = ratio(med[f"{key}_cache_on"], fastapi)
+        no_l1 = med.get(f"{key}_cache_on_no_l1")
+        if no_l1 is not None:
+            ratios[f"{key}_no_l1_vs_ceiling"] = ratio(no_l1, ceiling)
+            ratios[f"{key}_tier_on_vs_off"] = ratio(med[f"{key}_cache_on"], no_l1)
     return {
         "concurrency": concurrency,
         "duration_s_per_round": duration,

@@ -17,6 +17,7 @@ from bench import (
     hot_path,
     http,
     queries,
+    tier_delay,
     topologies,
     workload,
 )
@@ -117,6 +118,7 @@ async def single_fetch_http(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
 async def http_throughput(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
     servers = await _http_servers(ctx)
     servers["cache_on_fastapi"] = await ctx.server("cache_on_fastapi")
+    servers["cache_on_no_l1"] = await ctx.server("cache_on_no_l1")
     return await http.throughput(
         await ctx.loadgen(),
         servers,
@@ -141,6 +143,18 @@ async def hot_path_layers(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
         tick=tick,
     )
     result["source"] = "bench.hot_path.run"
+    return result
+
+
+async def invalidation_delay(ctx: BenchContext, tick: Tick) -> dict[str, Any]:
+    url = _need_cache(ctx)
+    result = await tier_delay.run(url, ctx.redis.prefix, count=100 if _quick(ctx) else 500)
+    tick()
+    d = result["delay_ms"]
+    result["summary"] = (
+        f"{result['received']} of {result['invalidations']} pushed; delay p50 {d['p50']:.1f} ms, "
+        f"p99 {d['p99']:.1f} ms, max {d['max']:.1f} ms"
+    )
     return result
 
 
@@ -215,11 +229,17 @@ SCENARIOS: list[ScenarioSpec] = [
     ),
     ScenarioSpec(
         "http_throughput",
-        "5. HTTP throughput: cache on/off, fast path on/off, ceiling",
+        "5. HTTP throughput: cache on/off, fast path and tier on/off, ceiling",
         http_throughput,
-        lambda m: 7 * m.http_rounds,
+        lambda m: 9 * m.http_rounds,
     ),
     ScenarioSpec("memory", "7. memory: worker RSS, cache on vs off", memory, lambda m: 1),
+    ScenarioSpec(
+        "invalidation_delay",
+        "   invalidation delay to another process's tier",
+        invalidation_delay,
+        lambda m: 1,
+    ),
     ScenarioSpec(
         "hot_path",
         "5. cached hit layer by layer (in-process)",

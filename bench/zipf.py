@@ -105,6 +105,8 @@ class ZipfWorkload:
         self.seq = itertools.count(1)
         self.counters = Counters()
         self.headers = {"Authorization": f"Bearer {job['admin_token']}"}
+        #: The trace, in the order requests started: ("r", key) reads, ("w", key) writes.
+        self.trace: list[tuple[str, tuple[str, int]]] = []
 
     def _connections(self) -> list[Connection]:
         servers = self.job["servers"]
@@ -145,6 +147,9 @@ class ZipfWorkload:
         c = self.counters
         return {
             **hit_counts,
+            "oracle_hit_rate_percent": oracle_hit_rate(
+                self.trace, self.slot_recruiter, list(self.recruiters)
+            ),
             "reads": c.reads,
             "writes": c.writes,
             "checked_reads": c.checked,
@@ -197,6 +202,7 @@ class ZipfWorkload:
 
     async def _read_recruiter(self, conn: Connection) -> None:
         rid = self.recruiter_order[self.recruiter_zipf.draw()]
+        self.trace.append(("r", ("recruiter", rid)))
         ent = self.recruiters[rid]
         before = ent.snapshot()
         response = await self._timed_get(conn, f"/api/recruiters/{rid}")
@@ -213,6 +219,7 @@ class ZipfWorkload:
 
     async def _read_slot(self, conn: Connection) -> None:
         sid = self.slot_order[self.slot_zipf.draw()]
+        self.trace.append(("r", ("slot", sid)))
         ent = self.slots[sid]
         rec = self.recruiters.get(self.slot_recruiter[sid])
         before, rec_before = ent.snapshot(), rec.snapshot() if rec else None
@@ -265,6 +272,7 @@ class ZipfWorkload:
         async with ent.lock:
             seq = next(self.seq)
             ent.started += 1
+            self.trace.append(("w", ("slot", sid)))
             try:
                 if ent.state[0] == "free":
                     telegram_id = CANDIDATE_BASE + seq
@@ -293,6 +301,7 @@ class ZipfWorkload:
             seq = next(self.seq)
             name = f"{ent.base_name[:80]} v{seq}"
             ent.started += 1
+            self.trace.append(("w", ("recruiter", rid)))
             try:
                 if await self._write(conn, "PATCH", f"/api/recruiters/{rid}", {"name": name}):
                     ent.state = name
@@ -358,6 +367,34 @@ class HitCounter:
             "hit_rate_percent": rate,
             "hit_rate_source": self.source,
         }
+
+
+def oracle_hit_rate(
+    trace: list[tuple[str, tuple[str, int]]],
+    slot_recruiter: dict[int, int],
+    recruiter_ids: list[int],
+) -> float | None:
+    """The hit rate of an oracle cache on the same trace: unbounded memory, every entity
+    cached after the warm-up reads, and exact invalidation (a slot write drops that slot; a
+    recruiter rename drops the recruiter and the slots that show it; nothing else)."""
+    slots_of: dict[int, list[int]] = {}
+    for sid, rid in slot_recruiter.items():
+        slots_of.setdefault(rid, []).append(sid)
+    cached: set[tuple[str, int]] = {("slot", sid) for sid in slot_recruiter}
+    cached |= {("recruiter", rid) for rid in recruiter_ids}
+    hits = reads = 0
+    for kind, key in trace:
+        if kind == "r":
+            reads += 1
+            if key in cached:
+                hits += 1
+            else:
+                cached.add(key)
+            continue
+        cached.discard(key)
+        if key[0] == "recruiter":
+            cached.difference_update(("slot", sid) for sid in slots_of.get(key[1], ()))
+    return round(100.0 * hits / reads, 2) if reads else None
 
 
 def _quiet(before: tuple[int, int], after: tuple[int, int]) -> bool:

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     redis_cluster_nodes: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_sentinels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_sentinel_master: str | None = None
+    # The in-process tier in front of Redis (docs/cache-consistency.md): on, its bounds, and
+    # the fence bound B (a write is acknowledged B after its invalidation).
+    cache_l1_enabled: bool = True
+    cache_l1_max_entries: int = Field(default=10_000, ge=1)
+    cache_l1_max_bytes: int = Field(default=64 * 2**20, ge=1024)
+    cache_l1_max_age_seconds: float = Field(default=30.0, gt=0)
+    cache_l1_fence_ms: float = Field(default=20.0, ge=1, le=1000)
 
     slow_query_threshold_ms: float = Field(default=100.0, ge=0)
 

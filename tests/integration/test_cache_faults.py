@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from slotwise.cache.config import CacheConfig
 from slotwise.cache.layout import version_keys
 from slotwise.domain.models import Recruiter
 from slotwise.repositories import UnitOfWork
@@ -67,6 +68,9 @@ async def checker(
 ) -> Checker:
     """A recruiter with one slot, read once through everything (the caches are warm)."""
     private_redis.reset()
+    # The reset (FLUSHALL) is the harness's own write: like any writer's invalidation it is
+    # acknowledged only once the in-process tiers' fence bound has passed.
+    await asyncio.sleep(2 * CacheConfig().l1_fence_ms / 1000)
     for api in apis:
         api.ensure_running()
     async with make_uow() as uow:

@@ -89,10 +89,16 @@ def test_hit_cost_rows_show_ratios_and_verdicts() -> None:
             "scalar": {
                 "timings": {
                     "raw_get_decode": {"median_us": 80.0},
-                    "cached_decorator": {"median_us": 100.0},
+                    "cached_decorator": {"median_us": 6.0},
+                    "cached_decorator_redis_hit": {"median_us": 100.0},
                     "aiocache": {"median_us": 90.0},
                 },
-                "ratio_to_raw": {"raw_get_decode": 1.0, "cached_decorator": 1.25, "aiocache": 1.1},
+                "ratio_to_raw": {
+                    "raw_get_decode": 1.0,
+                    "cached_decorator": 0.075,
+                    "cached_decorator_redis_hit": 1.25,
+                    "aiocache": 1.1,
+                },
             }
         },
         "invalidation": {
@@ -109,7 +115,8 @@ def test_hit_cost_rows_show_ratios_and_verdicts() -> None:
     rows = report.rows_hit_cost(result)
     assert len(rows) == 3
     hit, invalidation, db = rows
-    assert "1.25x" in hit[4] and "≤ 1.2x raw ❌" in hit[5] and "aiocache ❌" in hit[5]
+    assert "1.25x" in hit[4] and "Redis hit ≤ 1.2x raw ❌" in hit[5]
+    assert "tier hit ≤ 5 µs ❌" in hit[5] and "aiocache ✅" in hit[5]
     assert "1,000,000" in invalidation[1] and invalidation[5] == "≤ 1.5x ✅"
     assert db[4] == "5.60x faster"
 

@@ -85,3 +85,21 @@ def test_slot_state_is_status_and_candidate_name() -> None:
     assert slot_state({"status": "free", "candidate": None}) == ("free", None)
     booked = {"status": "pending", "candidate": {"name": "bench-7", "telegram_id": 1}}
     assert slot_state(booked) == ("pending", "bench-7")
+
+
+def test_the_zipf_oracle_invalidates_exactly_what_a_write_changed() -> None:
+    from bench.zipf import oracle_hit_rate
+
+    trace = [
+        ("r", ("slot", 1)),  # hit (warm)
+        ("w", ("slot", 1)),
+        ("r", ("slot", 1)),  # miss, then cached again
+        ("r", ("slot", 1)),  # hit
+        ("r", ("slot", 2)),  # hit: another slot's write left it alone
+        ("w", ("recruiter", 10)),  # drops recruiter 10 and its slots 1 and 2, not slot 3
+        ("r", ("slot", 2)),  # miss
+        ("r", ("slot", 3)),  # hit
+        ("r", ("recruiter", 10)),  # miss
+    ]
+    assert oracle_hit_rate(trace, {1: 10, 2: 10, 3: 11}, [10, 11]) == round(100 * 4 / 7, 2)
+    assert oracle_hit_rate([], {}, []) is None

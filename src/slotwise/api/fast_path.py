@@ -4,7 +4,9 @@
 Why: a cached hit spent most of its time in FastAPI's machinery (dependency resolution,
 Request plumbing, query validation, a session and a unit of work that were never used), not
 in the cache. Here a hit is: match the path by string, check the bearer token, parse the
-query's canonical spelling, one cache lookup, and the stored bytes out.
+query's canonical spelling, one cache lookup, and the stored bytes out. From the in-process
+tier the lookup is a dict access and the answer (body and headers) is the one rendered the
+first time, kept with the tier's entry.
 
 The rule that keeps it honest: it answers only what it can answer exactly as the FastAPI
 route would, byte for byte (``tests/e2e/test_fast_path_equivalence.py`` compares the two). On
@@ -33,7 +35,7 @@ from slotwise.cache import codec as cache_codec
 from slotwise.cache.client import get_cache
 from slotwise.cache.keys import check_key
 from slotwise.cache.layout import Miss
-from slotwise.observability.metrics import get_metrics
+from slotwise.observability.metrics import L1_TIER, REDIS_TIER, get_metrics
 from slotwise.repositories.cache_entities import RecruiterDTO
 from slotwise.repositories.cache_keys import CacheKeys
 
@@ -42,18 +44,60 @@ RECRUITER_TEMPLATE = "/api/recruiters/{recruiter_id}"
 _RECRUITER_PREFIX = "/api/recruiters/"
 _JSON = b"application/json"
 
-#: Reads the payload stored under a cache key: the bytes, or None on any kind of miss.
-Peek = Callable[[str], Any]
+#: A response ready to send: the body and every header, in Starlette's order.
+Answer = tuple[bytes, tuple[tuple[bytes, bytes], ...]]
+#: Where a tier entry keeps the fast path's rendered answer.
+ANSWER = "fast_path.answer"
 
 
-async def peek_cache(key: str) -> bytes | memoryview | None:
-    """The stored payload of ``key`` if the cache holds a valid one (no lock on a miss:
-    FastAPI's read-through takes it when the request falls through)."""
+async def cached_answer(key: str, render: Callable[[Any], Answer | None]) -> Answer | None:
+    """The answer rendered from the cache's entry for ``key``: from the in-process tier
+    (rendered once per entry and kept with it), else from Redis (no lock on a miss:
+    FastAPI's read-through takes it when the request falls through); None on any miss."""
     cache = get_cache()
     if cache is None:
         return None
-    found = await cache.lookup(check_key(key), lock=False)
-    return None if isinstance(found, Miss) else found
+    metrics = get_metrics()
+    key = check_key(key)
+    entry = cache.local_hit(key)
+    if entry is not None:
+        found = entry.derived.get(ANSWER)
+        if found is None:
+            found = render(cache_codec.decode(entry.payload))
+            if found is None:
+                return None
+            assert cache.tier is not None
+            cache.tier.local.derive(key, entry, ANSWER, found, len(found[0]) + 128)
+        metrics.record_cache_hit(L1_TIER)
+        return found
+    data = await cache.lookup(key, lock=False)
+    if isinstance(data, Miss):
+        return None
+    found = render(cache_codec.decode(data))
+    if found is None:
+        return None
+    if cache.tier is not None:
+        metrics.record_cache_miss(L1_TIER)
+    metrics.record_cache_hit(REDIS_TIER)
+    return found
+
+
+def _json_answer(body: bytes, *extra: tuple[bytes, bytes]) -> Answer:
+    length = (b"content-length", str(len(body)).encode("latin-1"))
+    return body, (*extra, length, (b"content-type", _JSON))
+
+
+def page_answer(payload: Any) -> Answer | None:
+    """``GET /api/slots``'s answer from its cached page (the JSON text itself)."""
+    return _json_answer(payload.encode()) if isinstance(payload, str) else None
+
+
+def recruiter_answer(dto: Any) -> Answer | None:
+    """``GET /api/recruiters/{id}``'s answer from the cached entity, with its ETag."""
+    body = recruiter_body(dto)
+    if body is None:
+        return None
+    return _json_answer(body, (b"etag", etag_of(body).encode("latin-1")))
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -121,13 +165,12 @@ def recruiter_body(dto: object) -> bytes | None:
 class FastPath:
     """``await fast_path(scope, send)``: True when the request was answered here."""
 
-    def __init__(
-        self, tokens: TokenTable, routes: list[BaseRoute], peek: Peek = peek_cache
-    ) -> None:
+    def __init__(self, tokens: TokenTable, routes: list[BaseRoute]) -> None:
         self.tokens = tokens
-        self.peek = peek
         self.slots_route = _route(routes, SLOTS_PATH)
         self.recruiter_route = _route(routes, RECRUITER_TEMPLATE)
+        #: Requests answered here (tests check the fast path really answers).
+        self.answered = 0
 
     async def __call__(self, scope: Scope, send: Send) -> bool:
         if scope["method"] != "GET" or scope.get("root_path") or _not_plain(scope):
@@ -151,29 +194,35 @@ class FastPath:
         key = slots_key(scope["query_string"], role is Role.ADMIN)
         if key is None:
             return False
-        data = await self.peek(key)
-        if data is None:
+        found = await cached_answer(key, page_answer)
+        if found is None:
             return False
-        payload = cache_codec.decode(data)
-        if not isinstance(payload, str):
-            return False
-        await _answer(scope, send, self.slots_route, {}, payload.encode())
+        await self._answer(scope, send, self.slots_route, {}, found)
         return True
 
     async def _recruiter(self, scope: Scope, send: Send, raw_id: str) -> bool:
         recruiter_id = canonical_int(raw_id, 1)
         if recruiter_id is None or self.recruiter_route is None or self._role(scope) is None:
             return False
-        data = await self.peek(CacheKeys.recruiter(recruiter_id))
-        if data is None:
+        found = await cached_answer(CacheKeys.recruiter(recruiter_id), recruiter_answer)
+        if found is None:
             return False
-        body = recruiter_body(cache_codec.decode(data))
-        if body is None:
-            return False
-        params = {"recruiter_id": raw_id}
-        etag = (b"etag", etag_of(body).encode("latin-1"))
-        await _answer(scope, send, self.recruiter_route, params, body, etag)
+        await self._answer(scope, send, self.recruiter_route, {"recruiter_id": raw_id}, found)
         return True
+
+    async def _answer(
+        self, scope: Scope, send: Send, route: APIRoute, params: dict[str, str], found: Answer
+    ) -> None:
+        """What ``Response(body, media_type="application/json", headers=...)`` sends (given
+        headers first, as Starlette orders them), after what Starlette's router records in
+        the scope (the route template labels metrics and N+1 reports)."""
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = params
+        self.answered += 1
+        body, headers = found
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _route(routes: list[BaseRoute], path: str) -> APIRoute | None:
@@ -182,24 +231,3 @@ def _route(routes: list[BaseRoute], path: str) -> APIRoute | None:
         if isinstance(route, APIRoute) and route.path == path and "GET" in (route.methods or ()):
             return route
     return None
-
-
-async def _answer(
-    scope: Scope,
-    send: Send,
-    route: APIRoute,
-    params: dict[str, str],
-    body: bytes,
-    *extra: tuple[bytes, bytes],
-) -> None:
-    """What ``Response(body, media_type="application/json", headers=extra)`` sends (the given
-    headers first, as Starlette orders them), after what Starlette's router records in the
-    scope (the route template labels metrics and N+1 reports)."""
-    scope["route"] = route
-    scope["endpoint"] = route.endpoint
-    scope["path_params"] = params
-    get_metrics().record_cache_hit()
-    length = (b"content-length", str(len(body)).encode("latin-1"))
-    headers = [*extra, length, (b"content-type", _JSON)]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

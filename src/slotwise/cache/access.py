@@ -32,6 +32,7 @@ from slotwise.cache.liveness import WRITER_PATIENCE, WriteLease
 from slotwise.cache.scripts import INTENT as INTENT_SCRIPT
 from slotwise.cache.scripts import INVALIDATE, STORE
 from slotwise.cache.shards import group_by_slot
+from slotwise.cache.tier import TierControl
 from slotwise.cache.topology import one_per_node, refresh_after
 
 log = logging.getLogger("slotwise.cache")
@@ -83,6 +84,11 @@ class RedisAccess:
         #: An invalidation may have been lost (or Redis was out): start a new generation
         #: before the next use.
         self.needs_reset = False
+        #: The in-process tier (``tier``), when configured; started by ``connect``.
+        # The tier's tracking connection follows one TCP Redis: under Cluster or Sentinel it
+        # would not see every node's invalidations (or the new primary's), so it stays off.
+        tiered = config.l1_enabled and config.mode == "standalone"
+        self.tier: TierControl | None = TierControl(config) if tiered else None
         if redis is not None:
             self._bind_scripts(redis)
 
@@ -120,10 +126,14 @@ class RedisAccess:
             self.needs_reset = True
             return False
         self.lease.ensure_probing(self)
+        if self.tier is not None:
+            self.tier.start(self._redis)
         return True
 
     async def close(self) -> None:
         await self.lease.stop()
+        if self.tier is not None:
+            await self.tier.stop()
         if self._redis is not None:
             redis, self._redis = self._redis, None
             try:
@@ -163,6 +173,8 @@ class RedisAccess:
 
     async def _new_generation(self, redis: Redis) -> bool:
         self.needs_reset = False
+        if self.tier is not None:
+            self.tier.clear()
         if await self._set_versions(redis, layout.gen_keys(self.prefix, self.shards), ""):
             return True
         self.needs_reset = True
@@ -229,6 +241,8 @@ class RedisAccess:
         if not keys or redis is None or not self.breaker.allow():
             return ()
         writer = secrets.token_hex(6)
+        if self.tier is not None:
+            self.tier.written(keys)
         sent = self.lease.now()
         try:
             await self._run_per_slot(self._intent.sha, INTENT_SCRIPT, keys, (INTENT_MS, writer))
@@ -241,7 +255,11 @@ class RedisAccess:
         return Intents(keys, writer)
 
     async def invalidate(
-        self, *targets: str, intents: tuple[str, ...] = (), patience: float = WRITER_PATIENCE
+        self,
+        *targets: str,
+        intents: tuple[str, ...] = (),
+        patience: float = WRITER_PATIENCE,
+        commit_wait: bool = True,
     ) -> bool:
         """Make every key matching ``targets`` (keys, ``"ns:*"`` patterns, ``"*"``) a miss, and
         release the ``intents`` this writer marked (what ``mark_intents`` returned).
@@ -259,12 +277,21 @@ class RedisAccess:
             return False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
+        tier = self.tier
+        if tier is not None:
+            tier.written(keys)  # this process's own entries go before anything else
         while True:
             retryable: list[bool] = []
             if await self._set_versions(redis, keys, writer, retryable):
+                if tier is not None:
+                    tier.written(keys)  # and whatever was filled while the write was in flight
+                    if commit_wait:  # False: nothing is acknowledged (a benchmark's setup)
+                        await tier.commit_wait()
                 return True
             if not retryable or loop.time() >= deadline:
                 self.needs_reset = True
+                if tier is not None:
+                    tier.clear()
                 return False
             await asyncio.sleep(_RETRY_EVERY)
 

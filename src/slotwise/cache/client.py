@@ -59,6 +59,7 @@ from slotwise.cache.layout import (
     key_set,
     new_token,
 )
+from slotwise.cache.local import Entry
 from slotwise.cache.scripts import STORE
 from slotwise.result import DatabaseError, Error, Failure, Result, Success
 from slotwise.settings import Settings, get_settings
@@ -80,6 +81,13 @@ __all__ = [
 log = logging.getLogger("slotwise.cache")
 
 
+def _dep_names(value: bytes, cut: int) -> tuple[str, ...]:
+    """The dep keys a value's header (``token;dep=version;...|``) records."""
+    end = value.find(b"|", cut)
+    items = value[cut + 1 : end].split(b";")
+    return tuple(item.rpartition(b"=")[0].decode() for item in items if item)
+
+
 class CacheClient(RedisAccess):
     """The process's cache. Every method is fail-open: Redis trouble is a miss or a Failure,
     never an exception."""
@@ -97,6 +105,9 @@ class CacheClient(RedisAccess):
         (``"dep:recruiter"``) whose versions are read too but only checked at store time: a
         write of that kind between this miss and the store voids the store, not the entries
         already there."""
+        local = self.local_hit(key)
+        if local is not None:
+            return local.payload
         redis = self._redis
         if redis is None or self.needs_reset or not self.breaker.is_closed:
             redis = await self._ready()
@@ -107,14 +118,46 @@ class CacheClient(RedisAccess):
             await self.lease.renew_now(self)  # no hit unless a write landed just now
         keys = key_set(self.prefix, key, self.shards)
         guard_keys = layout.guard_keys(keys.base, guards) if guards else ()
+        tier = self.tier
+        mark = tier.placeholder() if tier is not None else None
         try:
-            reply: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
-                (*keys.read, *guard_keys) if guard_keys else keys.read
-            )
-        except REDIS_ERRORS as exc:
-            self._failed(exc)
-            return UNAVAILABLE
-        self.breaker.record_success()
+            sent = self.lease.now()
+            try:
+                reply: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
+                    (*keys.read, *guard_keys) if guard_keys else keys.read
+                )
+            except REDIS_ERRORS as exc:
+                self._failed(exc)
+                return UNAVAILABLE
+            self.breaker.record_success()
+            if tier is not None:
+                tier.measured(self.lease.now() - sent)
+            return await self._found(redis, key, keys, guard_keys, reply, lock, mark)
+        finally:
+            if tier is not None:
+                tier.release(mark)
+
+    def local_hit(self, key: str) -> Entry | None:
+        """The in-process tier's entry for ``key`` if it may answer now: its fence is fresh,
+        and so are the write lease and the connection."""
+        tier = self.tier
+        if tier is None or self.needs_reset or not self.breaker.is_closed:
+            return None
+        if not self.lease.fresh():
+            return None
+        return tier.hit(key)
+
+    async def _found(
+        self,
+        redis: Redis,
+        key: str,
+        keys: KeySet,
+        guard_keys: tuple[str, ...],
+        reply: list[bytes | None],
+        lock: bool,
+        mark: int | None,
+    ) -> bytes | memoryview | Miss:
+        """What the MGET's ``reply`` means: a hit (kept in the in-process tier too), or a miss."""
         versions = reply[1:]
         if None not in versions:
             nv = len(keys.versions)
@@ -123,17 +166,25 @@ class CacheClient(RedisAccess):
                 value = reply[0]
                 cut = len(token)
                 if value is not None and value.startswith(token) and self.lease.fresh():
-                    mark = value[cut : cut + 1]
-                    if mark == b"|":
-                        return memoryview(value)[cut + 1 :]
-                    if mark == b";":
+                    sep = value[cut : cut + 1]
+                    if sep == b"|":
+                        payload = memoryview(value)[cut + 1 :]
+                        self._fill(key, payload, keys.versions, mark)
+                        return payload
+                    if sep == b";":
                         found = await self._check_deps(redis, value, cut)
                         if found is not None:
+                            deps = (*keys.versions, *_dep_names(value, cut))
+                            self._fill(key, found, deps, mark)
                             return found
                 guard = b",".join(versions[nv:])  # type: ignore[arg-type]
                 if not lock and INTENT not in guard:
                     return Miss(token.decode(), guard=guard.decode())
         return await self._miss(redis, keys, guard_keys, versions, lock)
+
+    def _fill(self, key: str, payload: memoryview, deps: tuple[str, ...], mark: int | None) -> None:
+        if mark is not None and self.tier is not None:
+            self.tier.local.put(key, bytes(payload), deps, mark)
 
     async def _miss(
         self,

@@ -42,6 +42,13 @@ class CacheConfig:
     cluster_nodes: tuple[tuple[str, int], ...] = ()
     sentinels: tuple[tuple[str, int], ...] = ()
     sentinel_master: str | None = None
+    #: The in-process tier (``tier``): on, its bounds, its fence bound B and ping interval.
+    l1_enabled: bool = False
+    l1_max_entries: int = 10_000
+    l1_max_bytes: int = 64 * 2**20
+    l1_max_age: float = 30.0
+    l1_fence_ms: float = 20.0
+    l1_ping_ms: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> CacheConfig:
@@ -61,6 +68,11 @@ class CacheConfig:
             cluster_nodes=tuple(parse_host_port(n) for n in s.redis_cluster_nodes),
             sentinels=tuple(parse_host_port(n) for n in s.redis_sentinels),
             sentinel_master=s.redis_sentinel_master,
+            l1_enabled=s.cache_l1_enabled,
+            l1_max_entries=s.cache_l1_max_entries,
+            l1_max_bytes=s.cache_l1_max_bytes,
+            l1_max_age=s.cache_l1_max_age_seconds,
+            l1_fence_ms=s.cache_l1_fence_ms,
         )
 
     @property

@@ -37,7 +37,7 @@ from slotwise.cache.keys import ValueDeps, check_key, covers
 from slotwise.cache.layout import UNAVAILABLE, Miss
 from slotwise.cache.scope import CacheScope, scope_of
 from slotwise.cache.templates import CallValues, KeyTemplate, Unresolved
-from slotwise.observability.metrics import get_metrics
+from slotwise.observability.metrics import L1_TIER, REDIS_TIER, get_metrics
 from slotwise.result import Success
 
 __all__ = ["cached", "invalidate_cache", "read_through", "schedule_invalidation"]
@@ -45,6 +45,10 @@ __all__ = ["cached", "invalidate_cache", "read_through", "schedule_invalidation"
 P = ParamSpec("P")
 R = TypeVar("R")
 AsyncFn = Callable[..., Awaitable[Any]]
+
+#: Where a tier entry keeps its decoded payload.
+DECODED = "decoded"
+_ABSENT = object()
 
 #: ``uow.info`` key: the targets this unit of work has written (and will invalidate).
 DIRTY = "cache.dirty"
@@ -149,6 +153,22 @@ def _rebuilt(data: bytes | memoryview, session: AsyncSession | None) -> Success[
     return None if payload is None else Success(cache_codec.materialize(payload, session))
 
 
+def _local_hit(cache: CacheClient, key: str, session: AsyncSession | None) -> Success[Any] | None:
+    """A hit from the in-process tier: its decoded payload (decoded once per entry and kept
+    with it), rebuilt for ``session``; None when the tier cannot answer."""
+    entry = cache.local_hit(key)
+    if entry is None:
+        return None
+    payload = entry.derived.get(DECODED, _ABSENT)
+    if payload is _ABSENT:
+        payload = cache_codec.decode(entry.payload)
+        if payload is None:
+            return None
+        assert cache.tier is not None
+        cache.tier.local.derive(key, entry, DECODED, payload, len(entry.payload))
+    return Success(cache_codec.materialize(payload, session))
+
+
 async def read_through(
     cache: CacheClient,
     key: str,
@@ -159,14 +179,21 @@ async def read_through(
 ) -> Any:
     """The cached value of ``key``, else ``load()`` (stored when it is a cacheable Success)."""
     guards = (depends_on.guard,) if depends_on is not None else ()
+    metrics = get_metrics()
+    if cache.tier is not None:
+        local = _local_hit(cache, key, session)
+        if local is not None:
+            metrics.record_cache_hit(L1_TIER)
+            return local
+        metrics.record_cache_miss(L1_TIER)
     found = await cache.lookup(key, guards=guards)
     if not isinstance(found, Miss):  # a hit: the payload's bytes
         hit = _rebuilt(found, session)
         if hit is not None:
-            get_metrics().record_cache_hit()
+            metrics.record_cache_hit(REDIS_TIER)
             return hit
         found = UNAVAILABLE  # an undecodable payload is a miss (not refilled by this call)
-    get_metrics().record_cache_miss()
+    metrics.record_cache_miss(REDIS_TIER)
     if found.token is None:
         return await load()
     # Asked only on a miss (a hit never stores); nothing else uses the session meanwhile.
