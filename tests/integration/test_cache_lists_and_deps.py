@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from slotwise.cache.client import CacheClient
 from slotwise.cache.decorators import cached
+from slotwise.cache.keys import guard_bucket
+from slotwise.cache.layout import key_set
 from slotwise.domain.models import Recruiter, Slot, SlotStatus
 from slotwise.persistence.repository.base import BaseRepository
 from slotwise.repositories import SlotRepository, UnitOfWork
@@ -195,6 +197,69 @@ async def test_a_slot_read_before_a_rename_is_not_stored_after_it(
         assert fd.ok(await reading).recruiter.name == "Anna"
     async with make_uow() as uow:
         assert fd.ok(await uow.slots.get(a_slot)).recruiter.name == "Anya"  # not refilled
+
+
+async def _recruiters_in_two_buckets(make_uow: MakeUow) -> tuple[int, int, int, int]:
+    """``_two_recruiters``, with more recruiters added for Boris until his guard bucket
+    differs from Anna's: (anna, boris, anna's slot, boris's slot)."""
+    anna_id, boris_id, a_slot, b_slot = await _two_recruiters(make_uow)
+    for n in range(64):
+        if _bucket(boris_id) != _bucket(anna_id):
+            return anna_id, boris_id, a_slot, b_slot
+        async with make_uow() as uow:
+            boris = await fd.recruiter(uow, f"Boris {n}")
+            b_slot = (await fd.slot(uow, boris, fd.at(0))).id
+            boris_id = boris.id
+            await uow.commit()
+    raise AssertionError("no two guard buckets differ")
+
+
+def _bucket(recruiter_id: int) -> str:
+    return guard_bucket(CacheKeys.RECRUITER_DEPS, CacheKeys.recruiter_dep(recruiter_id))
+
+
+async def test_a_rename_voids_only_the_loads_of_its_own_guard_bucket(
+    cache: CacheClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    make_uow: MakeUow,
+    count_queries: Any,
+) -> None:
+    """Regression: one guard for every recruiter voided every slot load in flight while any
+    recruiter was renamed (the Zipf workload lost a store in eight to that)."""
+    anna_id, _, _, b_slot = await _recruiters_in_two_buckets(make_uow)
+    async with UnitOfWork(session_factory, read_only=True) as slow_reader:
+        repo = _PausingSlots(slow_reader.session)
+        repo.read_done, repo.gate = asyncio.Event(), asyncio.Event()
+        reading = asyncio.create_task(repo.get(b_slot))
+        await repo.read_done.wait()
+        await _rename(make_uow, anna_id, "Anya")
+        repo.gate.set()
+        fd.ok(await reading)
+    with count_queries() as q:
+        async with make_uow() as uow:
+            fd.ok(await uow.slots.get(b_slot))
+    assert q.count == 0  # Boris's slot, loaded across Anna's rename, was stored
+
+
+async def test_a_write_about_to_commit_refuses_only_the_stores_of_its_bucket(
+    cache: CacheClient, make_uow: MakeUow
+) -> None:
+    """While a rename of Anna is between its intent and its commit, a load of her slot may
+    hold her old name and is not stored; a load of Boris's slot is."""
+    anna_id, _, a_slot, b_slot = await _recruiters_in_two_buckets(make_uow)
+    marked = await cache.mark_intents(CacheKeys.recruiter_changed(anna_id))
+    assert marked
+    for slot_id in (a_slot, b_slot):
+        async with make_uow() as uow:
+            fd.ok(await uow.slots.get(slot_id))
+    redis = cache.redis
+    assert redis is not None
+    stored = [
+        await redis.exists(key_set(cache.prefix, CacheKeys.slot(slot_id), cache.shards).value)
+        for slot_id in (a_slot, b_slot)
+    ]
+    assert stored == [0, 1]
+    await cache.invalidate(*CacheKeys.recruiter_changed(anna_id), intents=marked)
 
 
 # --- bounded waits -----------------------------------------------------------------------------

@@ -100,11 +100,11 @@ class CacheClient(RedisAccess):
         """The payload stored under ``key`` if still valid, else a Miss with a store token.
 
         One MGET reads the value and every version it depends on: a hit is one round trip
-        (two when the value records dep keys, see ``store``). Only a miss takes the lock or
-        creates missing versions (a second trip). ``guards`` are namespaces
-        (``"dep:recruiter"``) whose versions are read too but only checked at store time: a
-        write of that kind between this miss and the store voids the store, not the entries
-        already there."""
+        (two when the value records dep keys, see ``store``). Only a miss takes the lock,
+        creates missing versions and reads ``guards`` (a second trip, before the caller
+        loads): namespaces (``"dep:recruiter:g7"``) whose versions are checked only at store
+        time, so a write of that kind between this miss and the store voids the store, not
+        the entries already there."""
         local = self.local_hit(key)
         if local is not None:
             return local.payload
@@ -117,22 +117,19 @@ class CacheClient(RedisAccess):
             self.lease.ensure_probing(self)
             await self.lease.renew_now(self)  # no hit unless a write landed just now
         keys = key_set(self.prefix, key, self.shards)
-        guard_keys = layout.guard_keys(keys.base, guards) if guards else ()
         tier = self.tier
         mark = tier.placeholder() if tier is not None else None
         try:
             sent = self.lease.now()
             try:
-                reply: list[bytes | None] = await redis.mget(  # type: ignore[assignment]
-                    (*keys.read, *guard_keys) if guard_keys else keys.read
-                )
+                reply: list[bytes | None] = await redis.mget(keys.read)  # type: ignore[assignment]
             except REDIS_ERRORS as exc:
                 self._failed(exc)
                 return UNAVAILABLE
             self.breaker.record_success()
             if tier is not None:
                 tier.measured(self.lease.now() - sent)
-            return await self._found(redis, key, keys, guard_keys, reply, lock, mark)
+            return await self._found(redis, key, keys, guards, reply, lock, mark)
         finally:
             if tier is not None:
                 tier.release(mark)
@@ -152,7 +149,7 @@ class CacheClient(RedisAccess):
         redis: Redis,
         key: str,
         keys: KeySet,
-        guard_keys: tuple[str, ...],
+        guards: tuple[str, ...],
         reply: list[bytes | None],
         lock: bool,
         mark: int | None,
@@ -160,8 +157,7 @@ class CacheClient(RedisAccess):
         """What the MGET's ``reply`` means: a hit (kept in the in-process tier too), or a miss."""
         versions = reply[1:]
         if None not in versions:
-            nv = len(keys.versions)
-            token: bytes = b",".join(versions[:nv])  # type: ignore[arg-type]
+            token: bytes = b",".join(versions)  # type: ignore[arg-type]
             if INTENT not in token:  # tokens are hex: "!" only starts an intent
                 value = reply[0]
                 cut = len(token)
@@ -177,10 +173,9 @@ class CacheClient(RedisAccess):
                             deps = (*keys.versions, *_dep_names(value, cut))
                             self._fill(key, found, deps, mark)
                             return found
-                guard = b",".join(versions[nv:])  # type: ignore[arg-type]
-                if not lock and INTENT not in guard:
-                    return Miss(token.decode(), guard=guard.decode())
-        return await self._miss(redis, keys, guard_keys, versions, lock)
+                if not lock and not guards:
+                    return Miss(token.decode())
+        return await self._miss(redis, keys, guards, versions, lock)
 
     def _fill(self, key: str, payload: memoryview, deps: tuple[str, ...], mark: int | None) -> None:
         if mark is not None and self.tier is not None:
@@ -190,26 +185,31 @@ class CacheClient(RedisAccess):
         self,
         redis: Redis,
         keys: KeySet,
-        guard_keys: tuple[str, ...],
+        guards: tuple[str, ...],
         seen: list[bytes | None],
         lock: bool,
     ) -> Miss:
         """Create the versions that are missing (fresh tokens, SET NX so the first process
-        wins) and take the lock, in one pipelined trip; the Miss carries what is current."""
+        wins), take the lock and read the guards, in one pipelined trip; the Miss carries what
+        is current. A guard holding an intent is passed on as it is: only a store whose deps
+        fall in that bucket is refused (``decorators``), other loads stay cacheable."""
         if any(v is not None and v.startswith(INTENT) for v in seen):
             return UNAVAILABLE  # a write is about to commit: neither a hit nor a store
-        names = (*keys.versions, *guard_keys)
+        guard_keys = layout.guard_keys(keys.base, guards) if guards else ()
         missing = [i for i, v in enumerate(seen) if v is None]
         base = new_token()
         lock_id = f"{self._nonce}{next(self._lock_ids)}" if lock else ""
         pipe = redis.pipeline(transaction=False)
         for i in missing:
-            pipe.set(names[i], f"{base}m{i}", nx=True, px=VERSION_TTL_MS, get=True)
+            pipe.set(keys.versions[i], f"{base}m{i}", nx=True, px=VERSION_TTL_MS, get=True)
         if lock:
             pipe.set(keys.lock, lock_id, nx=True, px=LOCK_MS)
+        if guard_keys:
+            pipe.mget(guard_keys)
         sent = self.lease.now()
         try:
             replies = await pipe.execute()
+            guard_seen = await self._guards(redis, guard_keys, replies[-1] if guard_keys else [])
         except REDIS_ERRORS as exc:
             self._failed(exc)
             return UNAVAILABLE
@@ -217,14 +217,31 @@ class CacheClient(RedisAccess):
         current = list(seen)
         for i, found in zip(missing, replies, strict=False):
             current[i] = found if found is not None else f"{base}m{i}".encode()
+        locked = bool(replies[len(missing)]) if lock else False
         if any(v.startswith(INTENT) for v in current):  # type: ignore[union-attr]
-            locked = bool(replies[-1]) if lock else False
             return Miss("", locked, lock_id if locked else "")  # only releases the lock
-        nv = len(keys.versions)
-        token = b",".join(current[:nv]).decode()  # type: ignore[arg-type]
-        guard = b",".join(current[nv:]).decode()  # type: ignore[arg-type]
-        locked = bool(replies[-1]) if lock else False
+        token = b",".join(current).decode()  # type: ignore[arg-type]
+        guard = b",".join(guard_seen).decode()
         return Miss(token, locked, lock_id if locked else "", guard)
+
+    @staticmethod
+    async def _guards(
+        redis: Redis, guard_keys: tuple[str, ...], seen: list[bytes | None]
+    ) -> list[bytes]:
+        """The guard versions ``seen``, the missing ones created first (fresh tokens, SET NX
+        GET): a guard that is missing now and set later must not compare equal."""
+        missing = [i for i, v in enumerate(seen) if v is None]
+        if not missing:
+            return seen  # type: ignore[return-value]
+        base = new_token()
+        pipe = redis.pipeline(transaction=False)
+        for i in missing:
+            pipe.set(guard_keys[i], f"{base}m{i}", nx=True, px=VERSION_TTL_MS, get=True)
+        replies = await pipe.execute()
+        current = list(seen)
+        for i, found in zip(missing, replies, strict=True):
+            current[i] = found if found is not None else f"{base}m{i}".encode()
+        return current  # type: ignore[return-value]
 
     async def _check_deps(self, redis: Redis, value: bytes, cut: int) -> memoryview | None:
         """The payload of a value whose header (``token;dep=version;...|``) records dep keys,

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache import codec as cache_codec
 from slotwise.cache.client import CacheClient, get_cache
-from slotwise.cache.keys import ValueDeps, check_key, covers
+from slotwise.cache.keys import ValueDeps, check_key, covers, guard_bucket
 from slotwise.cache.layout import UNAVAILABLE, Miss
 from slotwise.cache.scope import CacheScope, scope_of
 from slotwise.cache.templates import CallValues, KeyTemplate, Unresolved
@@ -133,7 +133,7 @@ def _written_by_uow(session: AsyncSession, key: str, depends_on: ValueDeps | Non
     dirty: set[str] | None = uow.info.get(DIRTY)
     if not dirty:
         return False
-    if depends_on is not None and f"{depends_on.guard}:*" in dirty:
+    if depends_on is not None and any(t.startswith(f"{depends_on.guard}:") for t in dirty):
         return True
     return any(covers(target, key) for target in dirty)
 
@@ -178,7 +178,7 @@ async def read_through(
     depends_on: ValueDeps | None = None,
 ) -> Any:
     """The cached value of ``key``, else ``load()`` (stored when it is a cacheable Success)."""
-    guards = (depends_on.guard,) if depends_on is not None else ()
+    guards = depends_on.guards if depends_on is not None else ()
     metrics = get_metrics()
     if cache.tier is not None:
         local = _local_hit(cache, key, session)
@@ -194,7 +194,9 @@ async def read_through(
             return hit
         found = UNAVAILABLE  # an undecodable payload is a miss (not refilled by this call)
     metrics.record_cache_miss(REDIS_TIER)
-    if found.token is None:
+    if not found.token:  # nothing may be stored, so no load is shared either
+        if found.locked:
+            await cache.store(key, found, None, ttl)  # only releases the lock
         return await load()
     # Asked only on a miss (a hit never stores); nothing else uses the session meanwhile.
     if not _snapshot_is_fresh(session):
@@ -244,7 +246,7 @@ async def _lead(
     flight_id = found.flight
     future = cache.flights.lead(key, flight_id)
     shared: Any = None
-    guards = (depends_on.guard,) if depends_on is not None else ()
+    guards = depends_on.guards if depends_on is not None else ()
     try:
         if not found.locked:
             waited = await _wait_for_other_process(cache, key, found, guards)
@@ -265,8 +267,7 @@ async def _lead(
                 else:
                     shared = data
                     cache.flights.land(key, flight_id, future, shared)
-                    deps = depends_on.keys(result.value) if depends_on is not None else ()
-                    await cache.store(key, found, data, ttl, guards, deps)
+                    await _store(cache, key, found, data, ttl, depends_on, result.value)
                     found = UNAVAILABLE
         else:
             shared = result
@@ -275,6 +276,31 @@ async def _lead(
         cache.flights.land(key, flight_id, future, shared)
         if found.locked:
             await cache.store(key, found, None, ttl)  # release the lock (load failed or None)
+
+
+async def _store(
+    cache: CacheClient,
+    key: str,
+    found: Miss,
+    data: bytes,
+    ttl: int,
+    depends_on: ValueDeps | None,
+    value: Any,
+) -> None:
+    """Store ``data`` under ``found``'s token, checking the guard buckets of the deps the
+    value embeds as they were before the load; a bucket a write was about to commit under
+    then (an intent) refuses the store (the lock is released either way)."""
+    if depends_on is None:
+        await cache.store(key, found, data, ttl)
+        return
+    deps = tuple(depends_on.keys(value))
+    guards = tuple(sorted({guard_bucket(depends_on.guard, dep) for dep in deps}))
+    seen = dict(zip(depends_on.guards, found.guard.split(","), strict=False))
+    versions = [seen.get(guard, "") for guard in guards]
+    if any(not v or v.startswith("!") for v in versions):
+        await cache.store(key, found, None, ttl)  # only releases the lock
+        return
+    await cache.store(key, found._replace(guard=",".join(versions)), data, ttl, guards, deps)
 
 
 async def _wait_for_other_process(

@@ -13,7 +13,9 @@ a whole-segment prefix: ``"recruit*"`` is refused.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,6 +109,23 @@ def covers(target: str, key: str) -> bool:
     return target == key
 
 
+#: Guard buckets per ``ValueDeps``: a write of one embedded entity voids the loads in flight
+#: whose deps fall in its bucket (1 in ``GUARD_BUCKETS``), not every load of the kind.
+GUARD_BUCKETS = 32
+
+
+def guard_bucket(guard: str, dep_key: str) -> str:
+    """The guard namespace that writes of ``dep_key``'s entity bump (``"dep:recruiter:g7"``):
+    a stable hash, so every process and every version agree on it."""
+    return f"{guard}:g{zlib.crc32(dep_key.encode()) % GUARD_BUCKETS}"
+
+
+@functools.lru_cache(maxsize=64)
+def guard_buckets(guard: str) -> tuple[str, ...]:
+    """Every bucket of ``guard``, in bucket order."""
+    return tuple(f"{guard}:g{n}" for n in range(GUARD_BUCKETS))
+
+
 @dataclass(frozen=True, slots=True)
 class ValueDeps:
     """What a cached value depends on beyond its key, known only once it is loaded (a slot
@@ -114,9 +133,15 @@ class ValueDeps:
 
     ``keys(value)`` names one dep key per entity embedded (``"dep:recruiter:5"``); the store
     records their versions and a hit checks them, so invalidating ``"dep:recruiter:5"`` drops
-    exactly the entries that embed recruiter 5. ``guard`` (``"dep:recruiter"``) is bumped by
-    every such write (``"dep:recruiter:*"``) and checked only at store time: a load that ran
-    while any of them committed is not stored (it may embed the old state)."""
+    exactly the entries that embed recruiter 5. A write of recruiter 5 also bumps its guard
+    bucket (``guard_bucket(guard, "dep:recruiter:5")``), read on a miss before the load and
+    checked at store time for the buckets of the deps loaded: a load that ran while one of
+    them committed is not stored (it may embed the old state); other loads are."""
 
     guard: str
     keys: Callable[[Any], Iterable[str]]
+
+    @property
+    def guards(self) -> tuple[str, ...]:
+        """The guard namespaces a miss reads: every bucket."""
+        return guard_buckets(self.guard)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from slotwise.cache.keys import NONE_SEGMENT, escape
+from slotwise.cache.keys import NONE_SEGMENT, escape, guard_bucket
 from slotwise.cache.layout import register_entry_caps
 
 #: Namespaces whose keys take arbitrary client input (time windows, limits, offsets): at most
@@ -25,7 +25,8 @@ register_entry_caps(ENTRY_CAPS)
 class CacheKeys:
     """Every cached read path's key, and what each kind of write must invalidate."""
 
-    #: Guard namespace bumped by every write that changes what slots embed of a recruiter.
+    #: Guard namespace of what slots embed of a recruiter (bumped per bucket, see
+    #: ``guard_bucket``, by every write that changes it).
     RECRUITER_DEPS = "dep:recruiter"
 
     @staticmethod
@@ -36,13 +37,14 @@ class CacheKeys:
     @staticmethod
     def recruiter_changed(recruiter_id: int) -> tuple[str, ...]:
         """What a change of one recruiter's own row invalidates, and nothing else: the
-        recruiter, recruiter lists, the slots that embed it (their dep key; the guard voids
-        loads in flight), its free-slot lists, and slot lists that may show its slots."""
+        recruiter, recruiter lists, the slots that embed it (their dep key; its guard bucket
+        voids loads in flight), its free-slot lists, and slot lists that may show its slots."""
+        dep = CacheKeys.recruiter_dep(recruiter_id)
         return (
             CacheKeys.recruiter(recruiter_id),
             "recruiters:*",
-            CacheKeys.recruiter_dep(recruiter_id),
-            f"{CacheKeys.RECRUITER_DEPS}:*",
+            dep,
+            f"{guard_bucket(CacheKeys.RECRUITER_DEPS, dep)}:*",
             CacheKeys.slots_free_pattern(recruiter_id),
             *CacheKeys.slot_lists_affected(recruiter_id),
         )
