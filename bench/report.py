@@ -210,7 +210,9 @@ def rows_zipf(r: dict[str, Any]) -> list[Row]:
             f"Zipf reads + {100 * float(r.get('write_fraction', 0.05)):.0f}% writes, "
             f"{r.get('workers', 2)} API workers",
             "70-90% hit rate",
-            f"hit rate {hit}% (oracle on the same trace: {oracle}%); stale reads "
+            f"hit rate {hit}% (oracle on the same trace: {oracle}%; "
+            f"{r.get('cache_refreshes')} refresh loads by {r.get('writes')} writes, "
+            "not counted as reads); stale reads "
             f"{r.get('stale_reads')} (+{r.get('stale_embedded_reads')} embedded) of "
             f"{r.get('checked_reads')} checked; {r.get('rps', 0):.0f} req/s",
             times(of_oracle) + " of the oracle" if of_oracle is not None else "",

@@ -15,7 +15,10 @@ its recruiter's name, so a slot cached across a recruiter rename counts as stale
 
 The cache hit rate is taken from the servers' own counters (``/api/metrics/summary``, summed
 over the workers) between the end of the priming pass and the end of the load, so the cold
-start is not counted; without that endpoint, Redis' keyspace hits/misses stand in.
+start is not counted; without that endpoint, Redis' keyspace hits/misses stand in. A read
+that waited for another request's load counts as a miss (as Guava counts it). The loads a
+write starts to refresh what it changed (``slotwise.cache.refresh``) are not reads: they are
+reported apart (``cache_refreshes``), next to the number of writes.
 """
 
 from __future__ import annotations
@@ -322,13 +325,13 @@ class HitCounter:
         self.headers = headers
         self.redis_url = redis_url
         self.source = "cache decorator counters (/api/metrics/summary, all workers)"
-        self._before: tuple[int, int] | None = None
+        self._before: tuple[int, int, int] | None = None
 
     async def start(self) -> None:
         self._before = await self._servers() or await self._redis()
 
-    async def _servers(self) -> tuple[int, int] | None:
-        hits = misses = 0
+    async def _servers(self) -> tuple[int, int, int] | None:
+        hits = misses = refreshes = 0
         for host, port in self.servers:
             conn = Connection(host, int(port), self.headers)
             try:
@@ -340,9 +343,10 @@ class HitCounter:
             if not isinstance(cache, dict) or "hits" not in cache:
                 return None
             hits, misses = hits + int(cache["hits"]), misses + int(cache["misses"])
-        return hits, misses
+            refreshes += int(cache.get("refreshes", 0))
+        return hits, misses, refreshes
 
-    async def _redis(self) -> tuple[int, int] | None:
+    async def _redis(self) -> tuple[int, int, int] | None:
         if not self.redis_url:
             return None
         import redis.asyncio as aredis
@@ -353,17 +357,20 @@ class HitCounter:
             stats = await client.info("stats")
         finally:
             await client.aclose()
-        return int(stats.get("keyspace_hits", 0)), int(stats.get("keyspace_misses", 0))
+        return int(stats.get("keyspace_hits", 0)), int(stats.get("keyspace_misses", 0)), 0
 
     async def finish(self) -> dict[str, Any]:
         after = await (self._redis() if self.source.startswith("Redis") else self._servers())
         if self._before is None or after is None:
             return {"cache_hits": None, "cache_misses": None, "hit_rate_percent": None}
         hits, misses = after[0] - self._before[0], after[1] - self._before[1]
+        refreshes = after[2] - self._before[2]
         rate = round(100.0 * hits / (hits + misses), 2) if hits + misses else None
         return {
             "cache_hits": hits,
             "cache_misses": misses,
+            # Loads a write started for what it changed (``cache.refresh``): not reads.
+            "cache_refreshes": refreshes,
             "hit_rate_percent": rate,
             "hit_rate_source": self.source,
         }

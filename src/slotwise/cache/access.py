@@ -23,7 +23,7 @@ from redis.exceptions import (
     ResponseError,
 )
 
-from slotwise.cache import layout
+from slotwise.cache import layout, refresh
 from slotwise.cache.breaker import CircuitBreaker
 from slotwise.cache.config import CacheConfig, make_redis
 from slotwise.cache.flight import SingleFlight
@@ -131,6 +131,7 @@ class RedisAccess:
         return True
 
     async def close(self) -> None:
+        refresh.cancel()
         await self.lease.stop()
         if self.tier is not None:
             await self.tier.stop()
@@ -294,6 +295,12 @@ class RedisAccess:
                     tier.clear()
                 return False
             await asyncio.sleep(_RETRY_EVERY)
+
+    async def commit_wait(self) -> None:
+        """What ``invalidate(commit_wait=True)`` waits after its versions landed: every
+        process's in-process tier has applied them, or stopped answering (``tier``)."""
+        if self.tier is not None:
+            await self.tier.commit_wait()
 
     async def _set_versions(
         self, redis: Redis, keys: tuple[str, ...], writer: str, retryable: list[bool] | None = None

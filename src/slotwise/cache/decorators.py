@@ -32,6 +32,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slotwise.cache import codec as cache_codec
+from slotwise.cache import refresh
 from slotwise.cache.client import CacheClient, get_cache
 from slotwise.cache.keys import ValueDeps, check_key, covers, guard_bucket
 from slotwise.cache.layout import UNAVAILABLE, Miss
@@ -40,7 +41,13 @@ from slotwise.cache.templates import CallValues, KeyTemplate, Unresolved
 from slotwise.observability.metrics import L1_TIER, REDIS_TIER, get_metrics
 from slotwise.result import Success
 
-__all__ = ["cached", "invalidate_cache", "read_through", "schedule_invalidation"]
+__all__ = [
+    "cached",
+    "invalidate_cache",
+    "read_through",
+    "schedule_invalidation",
+    "schedule_refresh",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,6 +59,23 @@ _ABSENT = object()
 
 #: ``uow.info`` key: the targets this unit of work has written (and will invalidate).
 DIRTY = "cache.dirty"
+
+
+#: ``uow.info`` key: the transaction's pending invalidation (its refreshes join it).
+PENDING = "cache.pending"
+
+
+class _NotCounted:
+    """The metrics of a refresh's lookups: none (a refresh is not a read)."""
+
+    def record_cache_hit(self, tier: str = REDIS_TIER) -> None:
+        return None
+
+    def record_cache_miss(self, tier: str = REDIS_TIER) -> None:
+        return None
+
+
+_NOT_COUNTED = _NotCounted()
 
 
 # --- @cached -------------------------------------------------------------------------------
@@ -179,7 +203,7 @@ async def read_through(
 ) -> Any:
     """The cached value of ``key``, else ``load()`` (stored when it is a cacheable Success)."""
     guards = depends_on.guards if depends_on is not None else ()
-    metrics = get_metrics()
+    metrics = _NOT_COUNTED if refresh.refreshing() else get_metrics()
     if cache.tier is not None:
         local = _local_hit(cache, key, session)
         if local is not None:
@@ -374,9 +398,24 @@ async def schedule_invalidation(
         dirty = set()
         uow.info[DIRTY] = dirty
         pending = _Pending(dirty)
+        uow.info[PENDING] = pending
         uow.before_commit(pending.mark)
         uow.after_commit(pending.invalidate, also_if_unsure=True)
     dirty.update(targets)
+
+
+async def schedule_refresh(session: AsyncSession | None, read: refresh.Read) -> None:
+    """Run ``read`` (a read-through of what the write changed) in the background right after
+    the invalidation of the session's unit of work executed, before its commit-wait; outside
+    a unit of work, now. Call it after ``schedule_invalidation`` (see ``cache.refresh``)."""
+    if get_cache() is None:
+        return
+    uow = scope_of(session) if session is not None else None
+    pending: _Pending | None = uow.info.get(PENDING) if uow is not None else None
+    if pending is None:
+        refresh.start(read)
+    else:
+        pending.refreshes.append(read)
 
 
 class _Pending:
@@ -386,6 +425,7 @@ class _Pending:
         self.targets = targets
         self.intents: tuple[str, ...] = ()
         self.cache: CacheClient | None = None
+        self.refreshes: list[refresh.Read] = []
 
     async def mark(self) -> None:
         self.cache = get_cache()
@@ -394,5 +434,11 @@ class _Pending:
 
     async def invalidate(self) -> None:
         cache = self.cache or get_cache()
-        if cache is not None and self.targets:
+        if cache is None or not self.targets:
+            return
+        if not self.refreshes:
             await cache.invalidate(*self.targets, intents=self.intents)
+        elif await cache.invalidate(*self.targets, intents=self.intents, commit_wait=False):
+            for read in self.refreshes:
+                refresh.start(read)
+            await cache.commit_wait()

@@ -122,6 +122,7 @@ class MetricsCollector:
         self.started = time.time()
         self.cache_hits = 0
         self.cache_misses = 0
+        self.cache_refreshes = 0
         self.hits_by_tier: dict[str, int] = {}
         self.misses_by_tier: dict[str, int] = {}
         self.queries_total = 0
@@ -157,6 +158,13 @@ class MetricsCollector:
                 self.cache_misses += 1
             self.misses_by_tier[tier] = self.misses_by_tier.get(tier, 0) + 1
         self._child("cm", tier, factory=lambda: prom.CACHE_MISSES.labels(tier)).inc()
+
+    def record_cache_refresh(self) -> None:
+        """A write re-read what it changed (``cache.refresh``): a load, but not a read."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self.cache_refreshes += 1
 
     def record_query(self, name: str, duration_ms: float, *, operation: str | None = None) -> bool:
         """Record one query; returns whether it counted as slow (the caller may log it)."""
@@ -292,6 +300,7 @@ class MetricsCollector:
                     "hit_rate": round(self.cache_hit_rate, 2),
                     "hits_by_tier": dict(self.hits_by_tier),
                     "misses_by_tier": dict(self.misses_by_tier),
+                    "refreshes": self.cache_refreshes,
                 },
                 "queries": queries,
                 "requests": requests,

@@ -123,6 +123,11 @@ class BaseUnitOfWork:
             # reference cycle per request, left for the collector's full passes.
             self.session.info.pop(UOW_KEY, None)
 
+    def sibling(self) -> BaseUnitOfWork:
+        """A read-only unit of work of its own on the same database (its own session and
+        transaction), for work that outlives this one (a write's cache refresh)."""
+        return BaseUnitOfWork(self._session_factory, read_only=True)
+
     def before_commit(self, action: AfterCommit) -> None:
         """Await ``action`` right before the COMMIT of the current transaction (dropped on
         rollback; its failures are logged, the commit goes on)."""

@@ -1,0 +1,67 @@
+"""Refresh on write: after a write's invalidation, the writer re-reads what it changed.
+
+An entity that was just written is the one read next (the candidate's bot shows the slot it
+has just booked, the admin panel the slot it approved). Without a refresh the first reader
+after the write misses and loads it, and every reader arriving during that load waits for
+it. A refresh is an ordinary read-through (``read_through``: token, lock, store-time check),
+started by the writing process right after its invalidation executed, so it needs no rule
+of its own to be correct: it stores only what the database holds after the write, under the
+versions the write installed.
+
+It runs in the background, in an empty context (no request id, no query scope of the
+write), and is not counted as a read: a refresh's lookup is neither a hit nor a miss, it is
+counted apart (``refreshes`` in the cache metrics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slotwise.observability.metrics import get_metrics
+
+log = logging.getLogger(__name__)
+
+Read = Callable[[], Awaitable[Any]]
+
+#: Refreshes in flight, kept referenced until done (cancelled when the cache closes).
+_RUNNING: set[asyncio.Task[None]] = set()
+_REFRESHING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "slotwise.cache.refreshing", default=False
+)
+
+
+def refreshing() -> bool:
+    """Is the current task a refresh (its lookups are not reads)?"""
+    return _REFRESHING.get()
+
+
+def start(read: Read) -> None:
+    """Run ``read`` in a task of its own; nobody waits for it."""
+    task = asyncio.get_running_loop().create_task(_run(read), context=contextvars.Context())
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+
+
+async def _run(read: Read) -> None:
+    _REFRESHING.set(True)
+    get_metrics().record_cache_refresh()
+    try:
+        await read()
+    except Exception:  # a refresh is an optimisation: the next reader loads instead
+        log.debug("cache: refresh failed", exc_info=True)
+
+
+async def drain() -> None:
+    """Wait for the refreshes in flight (tests, and a clean shutdown)."""
+    while _RUNNING:
+        await asyncio.gather(*list(_RUNNING), return_exceptions=True)
+
+
+def cancel() -> None:
+    """Stop the refreshes in flight (the cache is closing: its client is going away)."""
+    for task in list(_RUNNING):
+        task.cancel()
