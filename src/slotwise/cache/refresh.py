@@ -55,13 +55,25 @@ async def _run(read: Read) -> None:
         log.debug("cache: refresh failed", exc_info=True)
 
 
+def _of_this_loop() -> list[asyncio.Task[None]]:
+    """The refreshes of the running loop (a test's loop that ended may have left its own)."""
+    loop = asyncio.get_running_loop()
+    for task in [t for t in _RUNNING if t.get_loop().is_closed()]:
+        _RUNNING.discard(task)
+    return [task for task in _RUNNING if task.get_loop() is loop]
+
+
 async def drain() -> None:
     """Wait for the refreshes in flight (tests, and a clean shutdown)."""
-    while _RUNNING:
-        await asyncio.gather(*list(_RUNNING), return_exceptions=True)
+    while running := _of_this_loop():
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 def cancel() -> None:
     """Stop the refreshes in flight (the cache is closing: its client is going away)."""
-    for task in list(_RUNNING):
+    try:
+        running = _of_this_loop()
+    except RuntimeError:  # no running loop: nothing of ours can be running either
+        return
+    for task in running:
         task.cancel()
