@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 Read = Callable[[], Awaitable[Any]]
 
+#: At most this many refreshes run at once per process: a burst of writes must not take the
+#: database connections that requests need (each refresh holds one for a primary-key SELECT).
+MAX_RUNNING = 4
+
 #: Refreshes in flight, kept referenced until done (cancelled when the cache closes).
 _RUNNING: set[asyncio.Task[None]] = set()
 _REFRESHING: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -39,11 +43,15 @@ def refreshing() -> bool:
     return _REFRESHING.get()
 
 
-def start(read: Read) -> None:
-    """Run ``read`` in a task of its own; nobody waits for it."""
+def start(read: Read) -> bool:
+    """Run ``read`` in a task of its own (nobody waits for it), unless ``MAX_RUNNING`` are
+    running already: then nothing (False), and the next reader loads it as without refresh."""
+    if len(_of_this_loop()) >= MAX_RUNNING:
+        return False
     task = asyncio.get_running_loop().create_task(_run(read), context=contextvars.Context())
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)
+    return True
 
 
 async def _run(read: Read) -> None:
