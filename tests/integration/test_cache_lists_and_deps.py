@@ -262,6 +262,33 @@ async def test_a_write_about_to_commit_refuses_only_the_stores_of_its_bucket(
     await cache.invalidate(*CacheKeys.recruiter_changed(anna_id), intents=marked)
 
 
+async def test_a_load_under_a_dead_writers_intent_is_not_shared_across_a_later_write(
+    cache: CacheClient, session_factory: async_sessionmaker[AsyncSession], make_uow: MakeUow
+) -> None:
+    """Regression (found on a cluster whose primary was killed mid-write): a writer that died
+    leaves its intent on the guard bucket, and the writers after it put the same value back
+    when they release theirs, so a reader arriving after such a write matched the flight of a
+    load that read the database before it, and got the old name."""
+    anna_id, _, a_slot, _ = await _two_recruiters(make_uow)
+    await cache.mark_intents(CacheKeys.recruiter_changed(anna_id))  # never released
+    async with UnitOfWork(session_factory, read_only=True) as slow_reader:
+        repo = _PausingSlots(slow_reader.session)
+        repo.read_done, repo.gate = asyncio.Event(), asyncio.Event()
+        leading = asyncio.create_task(repo.get(a_slot))
+        await repo.read_done.wait()  # it holds "Anna"
+        await _rename(make_uow, anna_id, "Anya")  # acknowledged
+
+        async def read_after_the_rename() -> str:
+            async with make_uow() as uow:
+                return fd.ok(await uow.slots.get(a_slot)).recruiter.name
+
+        following = asyncio.create_task(read_after_the_rename())
+        await asyncio.sleep(0.05)  # it finds the leader's flight
+        repo.gate.set()
+        assert fd.ok(await leading).recruiter.name == "Anna"  # began before the rename
+        assert await following == "Anya"
+
+
 # --- bounded waits -----------------------------------------------------------------------------
 
 

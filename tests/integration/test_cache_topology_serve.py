@@ -29,6 +29,7 @@ from tests.integration.topology_serve import (
     api_servers,
     cache_hits,
     new_recruiter,
+    slot_of,
 )
 
 pytestmark = pytest.mark.real_services
@@ -78,7 +79,8 @@ async def test_no_stale_reads_and_hits_across_two_processes(
     urls = deployment.urls
     rids = [await new_recruiter(http, urls[0]) for _ in range(12)]
     before = [await cache_hits(http, url) for url in urls]
-    outcomes = await asyncio.gather(*(Loop(http, urls, rid).run(4.0) for rid in rids[:2]))
+    loops = [Loop(http, urls, rid, await slot_of(http, urls[0], rid)) for rid in rids[:2]]
+    outcomes = await asyncio.gather(*(loop.run(4.0) for loop in loops))
     # many entities, read through both processes, so the keys can spread over the slots
     for rid in rids:
         for url in urls:
@@ -103,7 +105,7 @@ async def test_primary_killed_under_load_fails_open_and_serves_nothing_stale(
     topo, urls = deployment.topo, deployment.urls
     rid = await new_recruiter(http, urls[0])
     quiet = await new_recruiter(http, urls[0])  # read after the failover, never written
-    loop = Loop(http, urls, rid)
+    loop = Loop(http, urls, rid, await slot_of(http, urls[0], rid))
     running = asyncio.create_task(loop.run(120.0))
     await asyncio.sleep(2.0)
     victim = topo.kill_primary()

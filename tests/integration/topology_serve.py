@@ -109,6 +109,13 @@ async def new_recruiter(http: httpx.AsyncClient, url: str, slots: int = 3) -> in
     return rid
 
 
+async def slot_of(http: httpx.AsyncClient, url: str, rid: int) -> int:
+    """One slot of recruiter ``rid`` (a single-slot read embeds the recruiter's name)."""
+    found = await http.get(f"{url}/api/slots?recruiter_id={rid}&limit=1", headers=ADMIN)
+    assert found.status_code == 200, found.text
+    return int(found.json()["items"][0]["id"])
+
+
 @dataclass
 class Outcome:
     """What the loop saw: reads (start time, stale?), failed requests, writes acknowledged."""
@@ -131,6 +138,8 @@ def _names(path: str, body: object, rid: int) -> list[str]:
     assert isinstance(body, dict)
     if path.startswith("/api/recruiters/"):
         return [str(body["name"])]
+    if path.startswith("/api/slots/"):
+        return [str(body["recruiter"]["name"])]
     items = body["items"]
     if path.startswith("/api/recruiters"):
         return [str(r["name"]) for r in items if r["id"] == rid]
@@ -140,7 +149,7 @@ def _names(path: str, body: object, rid: int) -> list[str]:
 class Loop:
     """The writer and the readers, until ``stop`` is set."""
 
-    def __init__(self, http: httpx.AsyncClient, urls: list[str], rid: int) -> None:
+    def __init__(self, http: httpx.AsyncClient, urls: list[str], rid: int, slot_id: int) -> None:
         self.http, self.urls, self.rid = http, urls, rid
         self.acked = 0
         self.outcome = Outcome()
@@ -149,6 +158,7 @@ class Loop:
             f"/api/recruiters/{rid}",
             "/api/recruiters?limit=500",
             f"/api/slots?recruiter_id={rid}",
+            f"/api/slots/{slot_id}",  # embeds the recruiter: dep keys and guard buckets
         ]
 
     async def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response | None:

@@ -205,7 +205,9 @@ class CacheClient(RedisAccess):
         if lock:
             pipe.set(keys.lock, lock_id, nx=True, px=LOCK_MS)
         if guard_keys:
-            pipe.mget(guard_keys)
+            # By name: a cluster pipeline refuses its ``mget`` method, not the command (the
+            # guards share the key's hash tag, so one slot, one node).
+            pipe.execute_command("MGET", *guard_keys)
         sent = self.lease.now()
         try:
             replies = await pipe.execute()

@@ -267,7 +267,7 @@ async def _lead(
     exception or a cancellation of this task, even one that hits the lock release, cannot
     leave them waiting."""
     assert found.token is not None
-    flight_id = found.flight
+    flight_id, joined = found.flight, found
     future = cache.flights.lead(key, flight_id)
     shared: Any = None
     guards = depends_on.guards if depends_on is not None else ()
@@ -283,16 +283,14 @@ async def _lead(
             found = waited
         result = await load()
         if isinstance(result, Success) and result.value is not None:
-            if cache_codec.can_encode(result.value):
-                try:
-                    data = cache_codec.encode(result.value)
-                except cache_codec.NotCacheable:
-                    shared = None
-                else:
-                    shared = data
-                    cache.flights.land(key, flight_id, future, shared)
-                    await _store(cache, key, found, data, ttl, depends_on, result.value)
-                    found = UNAVAILABLE
+            data = _encoded(result.value)
+            # Shared only if what the followers matched on tells this load apart from one
+            # before a write (else they load themselves: shared stays None).
+            if data is not None and _guard_versions(joined, depends_on, result.value) is not None:
+                shared = data
+                cache.flights.land(key, flight_id, future, shared)
+                await _store(cache, key, found, data, ttl, depends_on, result.value)
+                found = UNAVAILABLE
         else:
             shared = result
         return result
@@ -300,6 +298,33 @@ async def _lead(
         cache.flights.land(key, flight_id, future, shared)
         if found.locked:
             await cache.store(key, found, None, ttl)  # release the lock (load failed or None)
+
+
+def _encoded(value: Any) -> bytes | None:
+    """``value``'s payload, or None when the codec does not cache it."""
+    if not cache_codec.can_encode(value):
+        return None
+    try:
+        return cache_codec.encode(value)
+    except cache_codec.NotCacheable:
+        return None
+
+
+def _guard_versions(
+    found: Miss, depends_on: ValueDeps | None, value: Any
+) -> tuple[tuple[str, ...], list[str]] | None:
+    """The guard buckets of the deps ``value`` embeds, and the versions ``found`` saw for
+    them; None when one of them was being written then. An intent is the one version that
+    can read the same before and after a write (a dead writer's entry outlives the writers
+    that come after it), so a load under it is neither stored nor shared."""
+    if depends_on is None:
+        return (), []
+    guards = tuple(sorted({guard_bucket(depends_on.guard, d) for d in depends_on.keys(value)}))
+    seen = dict(zip(depends_on.guards, found.guard.split(","), strict=False))
+    versions = [seen.get(guard, "") for guard in guards]
+    if any(not v or v.startswith("!") for v in versions):
+        return None
+    return guards, versions
 
 
 async def _store(
@@ -312,18 +337,14 @@ async def _store(
     value: Any,
 ) -> None:
     """Store ``data`` under ``found``'s token, checking the guard buckets of the deps the
-    value embeds as they were before the load; a bucket a write was about to commit under
-    then (an intent) refuses the store (the lock is released either way)."""
-    if depends_on is None:
-        await cache.store(key, found, data, ttl)
-        return
-    deps = tuple(depends_on.keys(value))
-    guards = tuple(sorted({guard_bucket(depends_on.guard, dep) for dep in deps}))
-    seen = dict(zip(depends_on.guards, found.guard.split(","), strict=False))
-    versions = [seen.get(guard, "") for guard in guards]
-    if any(not v or v.startswith("!") for v in versions):
+    value embeds as they were before the load (``_guard_versions``); the lock is released
+    either way."""
+    checked = _guard_versions(found, depends_on, value)
+    if checked is None:
         await cache.store(key, found, None, ttl)  # only releases the lock
         return
+    guards, versions = checked
+    deps = depends_on.keys(value) if depends_on is not None else ()
     await cache.store(key, found._replace(guard=",".join(versions)), data, ttl, guards, deps)
 
 
