@@ -13,6 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from slotwise.observability.metrics import PUBLISH_DELAY_S
 from tests import servers
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -73,7 +74,9 @@ def test_metrics_merge_all_workers(server: str) -> None:
             break
     assert len(pids) == 2, "one worker answered everything"
     sent = max(sum(pids.values()), 20)
-    # Every scrape, whichever worker answers it, reports the requests of both.
+    # Every scrape, whichever worker answers it, reports the requests of both (the other
+    # worker publishes its batch at most PUBLISH_DELAY_S after its last request).
+    time.sleep(PUBLISH_DELAY_S * 4)
     scrapes = set()
     for _ in range(6):
         with httpx.Client(base_url=server) as client:

@@ -13,23 +13,33 @@ template. Each record goes to two places: this process's bounded summary (fixed-
 histograms, at most ``MAX_NAMES`` names per kind, the rest under ``"other"``) and the
 Prometheus families of ``slotwise.observability.prometheus``, which ``/metrics`` merges over
 workers.
+
+Requests and cache hits/misses, recorded on every request, are *published* in batches
+(``publish``): a request appends one tuple, a cache read bumps two integers, and the
+histograms and Prometheus children are updated once per batch (one ``inc`` per series and
+bucket instead of a locked ``inc`` per sample). A batch is published when it holds
+``PUBLISH_BATCH`` requests, ``PUBLISH_DELAY_S`` after its first record, before every scrape
+and summary of this process, and at shutdown; so this worker's own scrape is exact and
+another worker's records reach the shared metric files within ``PUBLISH_DELAY_S``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
 import os
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ParamSpec, Self, TypeVar, cast
 
 from slotwise.observability import prometheus as prom
-from slotwise.observability.histogram import Histogram
+from slotwise.observability.histogram import Histogram, bucket_index
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +51,10 @@ OTHER = "other"
 L1_TIER = "l1"
 REDIS_TIER = "redis"
 _OPERATIONS = frozenset({"select", "insert", "update", "delete"})
+#: Pending request records published at once when a batch reaches this size ...
+PUBLISH_BATCH = 256
+#: ... or this long after the batch's first record (the most another worker's scrape lags).
+PUBLISH_DELAY_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +102,33 @@ class _NamedHistograms:
         return key
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One series' requests of a batch, in the Prometheus histogram's buckets."""
+
+    n: int = 0
+    total_s: float = 0.0
+    buckets: list[int] = field(default_factory=lambda: [0] * len(prom.REQUEST_BOUNDS))
+
+
+def _unpublished(counts: dict[str, int], published: dict[str, int]) -> dict[str, int]:
+    """What ``counts`` gained since ``published`` (which catches up)."""
+    gained = {k: n - published.get(k, 0) for k, n in counts.items() if n != published.get(k, 0)}
+    published.update(counts)
+    return gained
+
+
+@dataclass(eq=False, slots=True)
+class _RequestSeries:
+    """Where one (method, route, status) is recorded: bound once, reused per request."""
+
+    key: str
+    hist: Histogram
+    error: bool
+    count: Any
+    seconds: Any
+
+
 def _stats(hist: Histogram) -> dict[str, float]:
     return {
         "count": hist.n,
@@ -109,6 +150,8 @@ class MetricsCollector:
     """Process-local metrics; every structure is bounded, recording is O(1)."""
 
     MAX_NAMES = 200
+    #: (method, route, status) combinations whose recording targets are kept bound.
+    MAX_SERIES = 1000
 
     def __init__(self, slow_query_threshold_ms: float | None = None) -> None:
         self._lock = threading.Lock()
@@ -136,6 +179,11 @@ class MetricsCollector:
         self._operations = _NamedHistograms(self.MAX_NAMES)
         self._pools: dict[str, PoolProbe] = {}
         self._prom_children: dict[tuple[str, ...], Any] = {}
+        self._request_series: dict[tuple[str, str, int], _RequestSeries] = {}
+        self._pending_requests: list[tuple[str, str, int, float]] = []
+        self._published_hits: dict[str, int] = {}
+        self._published_misses: dict[str, int] = {}
+        self._publish_timer: asyncio.TimerHandle | None = None
 
     # --- recording ----------------------------------------------------------------------------
 
@@ -146,7 +194,8 @@ class MetricsCollector:
         with self._lock:
             self.cache_hits += 1
             self.hits_by_tier[tier] = self.hits_by_tier.get(tier, 0) + 1
-        self._child("ch", tier, factory=lambda: prom.CACHE_HITS.labels(tier)).inc()
+        if self._publish_timer is None:
+            self._publish_soon()
 
     def record_cache_miss(self, tier: str = REDIS_TIER) -> None:
         """A read ``tier`` could not answer; only a Redis miss is a miss of the cache as a
@@ -157,7 +206,8 @@ class MetricsCollector:
             if tier == REDIS_TIER:
                 self.cache_misses += 1
             self.misses_by_tier[tier] = self.misses_by_tier.get(tier, 0) + 1
-        self._child("cm", tier, factory=lambda: prom.CACHE_MISSES.labels(tier)).inc()
+        if self._publish_timer is None:
+            self._publish_soon()
 
     def record_cache_refresh(self) -> None:
         """A write re-read what it changed (``cache.refresh``): a load, but not a read."""
@@ -193,23 +243,99 @@ class MetricsCollector:
         return slow
 
     def record_request(self, method: str, route: str, status: int, duration_ms: float) -> None:
-        """One HTTP request, by route template (``/api/slots/{slot_id}``, never a raw path)."""
+        """One HTTP request, by route template (``/api/slots/{slot_id}``, never a raw path);
+        counted at the next ``publish``. Called on the event loop's thread (the edge layer):
+        the append needs no lock, ``publish`` swaps the list under it."""
         if not self.enabled:
             return
+        pending = self._pending_requests
+        pending.append((method, route, status, duration_ms))
+        if len(pending) >= PUBLISH_BATCH:
+            self.publish()
+        elif self._publish_timer is None:
+            self._publish_soon()
+
+    def _publish_soon(self) -> None:
+        """Publish ``PUBLISH_DELAY_S`` from now on the running loop (at once without one)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.publish()
+            return
+        self._publish_timer = loop.call_later(PUBLISH_DELAY_S, self.publish)
+
+    def publish(self) -> None:
+        """Apply the pending request records to the summary, and every pending request and
+        cache count to the Prometheus families."""
+        if self._publish_timer is not None:
+            self._publish_timer.cancel()
+            self._publish_timer = None
         with self._lock:
-            self._requests_all.add(duration_ms)
-            key = self._endpoints.add(f"{method} {route}", duration_ms)
-            if status >= 500:
-                self._endpoint_errors[key] = self._endpoint_errors.get(key, 0) + 1
-        if key == OTHER:
-            method, route = OTHER, OTHER
-        self._child(
-            "r", method, route, str(status),
-            factory=lambda: prom.HTTP_REQUESTS.labels(method, route, str(status)),
-        ).inc()  # fmt: skip
-        self._child(
-            "rs", method, route, factory=lambda: prom.HTTP_REQUEST_SECONDS.labels(method, route)
-        ).observe(duration_ms / 1000.0)
+            pending, self._pending_requests = self._pending_requests, []
+            batches = self._summarize_requests(pending)
+            hits = _unpublished(self.hits_by_tier, self._published_hits)
+            misses = _unpublished(self.misses_by_tier, self._published_misses)
+        for series, batch in batches.items():
+            series.count.inc(batch.n)
+            prom.observe_batch(series.seconds, batch.buckets, batch.total_s)
+        for tier, n in hits.items():
+            self._child("ch", tier, factory=functools.partial(prom.CACHE_HITS.labels, tier)).inc(n)
+        for tier, n in misses.items():
+            self._child("cm", tier, factory=functools.partial(prom.CACHE_MISSES.labels, tier)).inc(
+                n
+            )
+
+    def _summarize_requests(
+        self, pending: list[tuple[str, str, int, float]]
+    ) -> dict[_RequestSeries, _Batch]:
+        """Add ``pending`` to the summary's histograms (under the lock); their Prometheus
+        samples grouped by series."""
+        batches: dict[_RequestSeries, _Batch] = {}
+        series_of = self._request_series
+        for method, route, status, ms in pending:
+            series = series_of.get((method, route, status))
+            if series is None:
+                series = self._bind_request_series(method, route, status)
+            index = bucket_index(ms)
+            self._requests_all.add_at(index, ms)
+            series.hist.add_at(index, ms)
+            if series.error:
+                self._endpoint_errors[series.key] = self._endpoint_errors.get(series.key, 0) + 1
+            batch = batches.get(series)
+            if batch is None:
+                batch = batches[series] = _Batch()
+            seconds = ms / 1000.0
+            batch.n += 1
+            batch.total_s += seconds
+            batch.buckets[bisect_left(prom.REQUEST_BOUNDS, seconds)] += 1
+        return batches
+
+    def _bind_request_series(self, method: str, route: str, status: int) -> _RequestSeries:
+        """Everything one (method, route, status) records into, looked up once: the local
+        histogram (``"other"`` past ``MAX_NAMES``) and the two Prometheus children. Kept for
+        at most ``MAX_SERIES`` combinations (a client's made-up methods cannot grow it).
+        Called under the lock."""
+        key = self._endpoints.key(f"{method} {route}")
+        hist = self._endpoints.items.get(key)
+        if hist is None:
+            hist = self._endpoints.items[key] = Histogram()
+        label_method, label_route = (OTHER, OTHER) if key == OTHER else (method, route)
+        series = _RequestSeries(
+            key=key,
+            hist=hist,
+            error=status >= 500,
+            count=self._child(
+                "r", label_method, label_route, str(status),
+                factory=lambda: prom.HTTP_REQUESTS.labels(label_method, label_route, str(status)),
+            ),
+            seconds=self._child(
+                "rs", label_method, label_route,
+                factory=lambda: prom.HTTP_REQUEST_SECONDS.labels(label_method, label_route),
+            ),
+        )  # fmt: skip
+        if len(self._request_series) < self.MAX_SERIES:
+            self._request_series[(method, route, status)] = series
+        return series
 
     def record_operation(self, name: str, duration_ms: float) -> None:
         """A duration measured with ``PerformanceTimer`` or ``@timed``."""
@@ -265,6 +391,7 @@ class MetricsCollector:
 
     def get_summary(self) -> dict[str, Any]:
         """This process's figures: hit rate, statements, endpoints with percentiles, pools."""
+        self.publish()
         pools = self.sample_pools()
         with self._lock:
             cache_total = self.cache_hits + self.cache_misses
@@ -319,6 +446,7 @@ class MetricsCollector:
     def reset(self) -> None:
         """Forget everything recorded (tests; a fresh measuring window). Pool probes stay;
         Prometheus counters never go back (they are monotonic by definition)."""
+        self.publish()
         pools = self._pools
         self.__init__(self._explicit_threshold)  # type: ignore[misc]
         self._pools = pools
@@ -336,6 +464,14 @@ def get_metrics() -> MetricsCollector:
             if _metrics is None:
                 _metrics = MetricsCollector()
     return _metrics
+
+
+def _publish_process_metrics() -> None:
+    if _metrics is not None:
+        _metrics.publish()
+
+
+prom.before_render(_publish_process_metrics)
 
 
 # --- timing -----------------------------------------------------------------------------------

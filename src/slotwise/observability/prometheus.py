@@ -12,7 +12,10 @@ imported (the serve command does it in the parent, before the workers start).
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -30,6 +33,8 @@ from slotwise.observability.multiprocess import multiprocess_dir
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: The request histogram's upper bounds as prometheus-client keeps them (+Inf last).
+REQUEST_BOUNDS = (*REQUEST_BUCKETS, math.inf)
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
 
 #: ``tier``: ``l1`` (the worker's in-process tier) or ``redis``. A hit is counted in the tier
@@ -135,8 +140,30 @@ def set_cache_topology(mode: str, primaries: tuple[str, ...]) -> None:
     _topology_seen.update(now)
 
 
+def observe_batch(child: Any, buckets: Sequence[int], total: float) -> None:
+    """``child.observe(v)`` for a batch of values, given as their count per bucket (in the
+    child's bucket order) and their sum: one ``inc`` per non-empty bucket. Writes the
+    values ``Histogram.observe`` writes (``_sum``, the first bucket whose bound holds the
+    value); ``tests/unit/test_prometheus_batch.py`` checks both give the same exposition."""
+    child._sum.inc(total)
+    for index, count in enumerate(buckets):
+        if count:
+            child._buckets[index].inc(count)
+
+
+#: Called before each exposition: what this process buffers is published first.
+_before_render: list[Callable[[], None]] = []
+
+
+def before_render(hook: Callable[[], None]) -> None:
+    """Run ``hook`` before every ``render_latest`` (the collector publishes its batch)."""
+    _before_render.append(hook)
+
+
 def render_latest() -> bytes:
     """The exposition text: merged over all workers in multiprocess mode, else this process."""
+    for hook in _before_render:
+        hook()
     path = multiprocess_dir()
     if path is None:
         return generate_latest(REGISTRY)

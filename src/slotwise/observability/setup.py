@@ -70,6 +70,7 @@ class Observability:
         if self._engine is not None:
             uninstrument_engine(self._engine)
             self._engine = None
+        self.metrics.publish()  # this worker's last batch, before its gauges are dropped
         self.metrics.unregister_pool("db")
         self.metrics.unregister_pool("redis")
         if self.tracer_provider is not None:

@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from uuid import uuid4
 
 from asgi_correlation_id.context import correlation_id
 from starlette.exceptions import HTTPException
@@ -30,6 +29,7 @@ from slotwise.api.middleware.body_limit import (
 )
 from slotwise.api.middleware.metrics import EXCLUDED_PREFIXES, route_template
 from slotwise.api.middleware.queries import route_name
+from slotwise.api.middleware.request_id import new_request_id
 from slotwise.observability.metrics import MetricsCollector, get_metrics
 from slotwise.queries.counter import query_scope
 from slotwise.queries.n_plus_one import DetectorConfig, check_scope, get_detector_config
@@ -97,9 +97,8 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = self._request_id(scope) if self.request_ids is not None else None
+        id_header = self._request_id(scope) if self.request_ids is not None else None
         status = 500  # what the client gets if the app raises before answering
-        id_header = (self._id_name, request_id.encode("latin-1")) if request_id else None
 
         async def respond(message: Message) -> None:
             nonlocal status
@@ -120,27 +119,32 @@ class EdgeMiddleware:
             if self.access_log is not None:
                 self.access_log(scope, status, elapsed_ms)
 
-    def _request_id(self, scope: Scope) -> str:
+    def _request_id(self, scope: Scope) -> tuple[bytes, bytes]:
         """The client's id if valid, else a new one (written into the request's headers too,
-        as asgi-correlation-id does); set as the context's correlation id for log lines."""
+        as asgi-correlation-id does); set as the context's correlation id for log lines.
+        Returns the response header that echoes it."""
         assert self.request_ids is not None
         name = self._id_name
-        given: str | None = None
-        for key, value in scope["headers"]:
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        given: bytes | None = None
+        for key, value in headers:
             if key == name:
-                given = value.decode("latin-1")
+                given = value
                 break
-        if given and self.request_ids.valid(given):
-            request_id = given
+        if given:
+            request_id = given.decode("latin-1")
+            if self.request_ids.valid(request_id):
+                correlation_id.set(request_id)
+                return name, given
+            request_id = new_request_id()
+            _id_log.warning(_FAILED_VALIDATION, request_id)
+            headers = [h for h in headers if h[0] != name]
         else:
-            request_id = uuid4().hex
-            if given:
-                _id_log.warning(_FAILED_VALIDATION, request_id)
-            headers = [h for h in scope["headers"] if h[0] != name]
-            headers.append((name, request_id.encode("latin-1")))
-            scope["headers"] = headers
+            request_id = new_request_id()
+        encoded = request_id.encode("latin-1")
+        scope["headers"] = [*headers, (name, encoded)]
         correlation_id.set(request_id)
-        return request_id
+        return name, encoded
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         limits = self.body_limits

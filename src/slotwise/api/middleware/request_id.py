@@ -1,0 +1,37 @@
+"""New request ids: random version-4 UUIDs in hex, as ``uuid4().hex`` spells them
+(asgi-correlation-id's default), made 256 at a time.
+
+Why in batches: ``uuid4().hex`` costs ~2.5 µs (a ``UUID`` object per call), one
+``os.urandom`` per id ~0.6 µs; one read of 4 KiB, its version and variant bits set by two
+``translate`` calls over strided slices, costs ~0.1 µs an id. A forked child forgets the
+ids its parent made, so two processes never hand out the same ones.
+"""
+
+from __future__ import annotations
+
+import os
+
+BATCH = 256
+_VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
+_RFC_4122_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
+_ready: list[str] = []
+
+
+def _refill() -> None:
+    raw = bytearray(os.urandom(16 * BATCH))
+    raw[6::16] = raw[6::16].translate(_VERSION_4)
+    raw[8::16] = raw[8::16].translate(_RFC_4122_VARIANT)
+    text = raw.hex()
+    _ready.extend(text[i : i + 32] for i in range(0, len(text), 32))
+
+
+def new_request_id() -> str:
+    """A fresh id (32 lowercase hex digits, a valid UUID4)."""
+    try:
+        return _ready.pop()
+    except IndexError:
+        _refill()
+        return _ready.pop()
+
+
+os.register_at_fork(after_in_child=_ready.clear)
