@@ -25,15 +25,22 @@ async def _slot(make_uow: MakeUow) -> tuple[int, int]:
         return anna.id, slot.id
 
 
-async def test_a_booked_slot_is_cached_with_its_new_state_before_anyone_reads_it(
-    cache: CacheClient, make_uow: MakeUow, count_queries: Any
-) -> None:
-    _, slot_id = await _slot(make_uow)
+async def _book(make_uow: MakeUow, slot_id: int, *, commit: bool = True) -> None:
     async with make_uow() as uow:
         slot = fd.ok(await uow.slots.get_for_update(slot_id))
         slot.book(7, "Candidate", "UTC")
         fd.ok(await uow.slots.update(slot))
-        await uow.commit()
+        if commit:
+            await uow.commit()
+        else:
+            await uow.rollback()
+
+
+async def test_a_booked_slot_is_cached_with_its_new_state_before_anyone_reads_it(
+    cache: CacheClient, make_uow: MakeUow, count_queries: Any
+) -> None:
+    _, slot_id = await _slot(make_uow)
+    await _book(make_uow, slot_id)
     await refresh.drain()
     with count_queries() as q:
         async with make_uow() as uow:
@@ -63,11 +70,7 @@ async def test_a_rolled_back_write_refreshes_nothing(
 ) -> None:
     _, slot_id = await _slot(make_uow)
     refreshes = get_metrics().cache_refreshes
-    async with make_uow() as uow:
-        slot = fd.ok(await uow.slots.get_for_update(slot_id))
-        slot.book(7, "Candidate", "UTC")
-        fd.ok(await uow.slots.update(slot))
-        await uow.rollback()
+    await _book(make_uow, slot_id, commit=False)
     await refresh.drain()
     assert get_metrics().cache_refreshes == refreshes
     with count_queries() as q:
@@ -80,11 +83,7 @@ async def test_a_refresh_is_counted_apart_from_reads(cache: CacheClient, make_uo
     _, slot_id = await _slot(make_uow)
     metrics = get_metrics()
     before = (metrics.cache_hits, metrics.cache_misses, metrics.cache_refreshes)
-    async with make_uow() as uow:
-        slot = fd.ok(await uow.slots.get_for_update(slot_id))
-        slot.book(7, "Candidate", "UTC")
-        fd.ok(await uow.slots.update(slot))
-        await uow.commit()
+    await _book(make_uow, slot_id)
     await refresh.drain()
     after = (metrics.cache_hits, metrics.cache_misses, metrics.cache_refreshes)
     assert after == (before[0], before[1], before[2] + 1)
