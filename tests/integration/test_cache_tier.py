@@ -29,7 +29,7 @@ def server() -> Iterator[PrivateRedis]:
     try:
         yield redis_server
     finally:
-        redis_server.kill()
+        redis_server.discard()
 
 
 def _config(server: PrivateRedis) -> CacheConfig:
