@@ -134,8 +134,10 @@ def _competitors(redis_url: str, prefix: str, value: str) -> tuple[dict[str, Cal
         url = urlsplit(redis_url)
         db = int((url.path or "/0").strip("/") or 0)
 
+        # ttl as a float: aiocache then writes with PSETEX (the same hour); an int takes
+        # redis-py's deprecated SETEX and warns
         @aio_cached(  # type: ignore[untyped-decorator]
-ttl=3600, cache=AioCache.REDIS, endpoint=url.hostname or "127.0.0.1",
+ttl=3600.0, cache=AioCache.REDIS, endpoint=url.hostname or "127.0.0.1",
                     port=url.port or 6379, db=db, namespace=f"{prefix}aio",
                     key_builder=lambda f, ident: f"item:{ident}")  # fmt: skip
         async def aiocache_get(ident: int) -> str:

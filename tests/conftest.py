@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -70,6 +71,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the run's temp folder (the SQLite file the servers the tests start share): this
+    hook runs after every fixture's teardown, so no subprocess still has the file open."""
+    shutil.rmtree(_TMP, ignore_errors=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

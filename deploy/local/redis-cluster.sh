@@ -17,14 +17,8 @@ dir=${3:-"${TMPDIR:-/tmp}/slotwise-cluster-$base"}
 ports=()
 for i in 0 1 2 3 4 5; do ports+=($((base + i))); done
 
-wait_for() {  # wait_for DESCRIPTION SECONDS COMMAND...
-  local what=$1 limit=$2 start=$SECONDS
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS - start >= limit)); then echo "timed out waiting for $what" >&2; return 1; fi
-    sleep 0.1
-  done
-}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cluster_ok() {
   for port in "${ports[@]}"; do
@@ -62,18 +56,7 @@ start() {
 }
 
 stop() {
-  for port in "${ports[@]}"; do
-    redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
-  done
-  for port in "${ports[@]}"; do
-    if [ -f "$dir/$port/redis.pid" ]; then
-      pid=$(cat "$dir/$port/redis.pid")
-      # only our own node: the pid file is ours and the process is a redis-server on our port
-      if kill -0 "$pid" 2>/dev/null && grep -q "redis-server.*:$port" "/proc/$pid/cmdline" 2>/dev/null; then
-        kill -9 "$pid" || true
-      fi
-    fi
-  done
+  for port in "${ports[@]}"; do stop_node "$port" "$dir"; done
   rm -rf "$dir"
 }
 

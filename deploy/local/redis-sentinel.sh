@@ -20,14 +20,8 @@ replica=$((base + 1))
 sentinels=($((base + 2)) $((base + 3)) $((base + 4)))
 name=slotwise
 
-wait_for() {  # wait_for DESCRIPTION SECONDS COMMAND...
-  local what=$1 limit=$2 start=$SECONDS
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS - start >= limit)); then echo "timed out waiting for $what" >&2; return 1; fi
-    sleep 0.1
-  done
-}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 replica_synced() {
   redis-cli -h 127.0.0.1 -p "$replica" info replication | grep -q 'master_link_status:up'
@@ -80,15 +74,7 @@ CONF
 }
 
 stop() {
-  for port in "${sentinels[@]}" "$replica" "$primary"; do
-    redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
-    if [ -f "$dir/$port/redis.pid" ]; then
-      pid=$(cat "$dir/$port/redis.pid")
-      if kill -0 "$pid" 2>/dev/null && grep -q "redis-server.*:$port" "/proc/$pid/cmdline" 2>/dev/null; then
-        kill -9 "$pid" || true
-      fi
-    fi
-  done
+  for port in "${sentinels[@]}" "$replica" "$primary"; do stop_node "$port" "$dir"; done
   rm -rf "$dir"
 }
 

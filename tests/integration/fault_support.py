@@ -96,6 +96,11 @@ class PrivateRedis:
             self.process.wait()
             self.process = None
 
+    def discard(self) -> None:
+        """Kill it and remove its folder (RDB snapshots): the end of a fixture, not a restart."""
+        self.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def restart_from(self, rdb: Path) -> None:
         self.kill()
         shutil.copy(rdb, self.folder / "dump.rdb")

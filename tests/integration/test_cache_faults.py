@@ -43,7 +43,7 @@ def private_redis() -> Iterator[PrivateRedis]:
     try:
         yield server
     finally:
-        server.kill()
+        server.discard()
 
 
 @pytest.fixture(scope="module")

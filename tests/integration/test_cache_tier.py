@@ -29,7 +29,7 @@ def server() -> Iterator[PrivateRedis]:
     try:
         yield redis_server
     finally:
-        redis_server.kill()
+        redis_server.discard()
 
 
 def _config(server: PrivateRedis) -> CacheConfig:
@@ -71,6 +71,17 @@ async def _store(client: CacheClient, key: str, value: bytes) -> None:
     assert await client.store(key, found, value, 60)
 
 
+@pytest.fixture
+async def warm(pair: tuple[CacheClient, CacheClient]) -> tuple[CacheClient, CacheClient]:
+    """The pair with KEY written by the writer and held in the reader's tier: where the tests
+    of what drops a local entry start."""
+    reader, writer = pair
+    await _store(writer, KEY, b"v1")
+    await reader.lookup(KEY)
+    assert reader.local_hit(KEY) is not None
+    return pair
+
+
 async def test_a_hit_fills_the_tier_and_the_next_read_needs_no_redis(
     pair: tuple[CacheClient, CacheClient],
 ) -> None:
@@ -82,12 +93,9 @@ async def test_a_hit_fills_the_tier_and_the_next_read_needs_no_redis(
 
 
 async def test_an_invalidation_by_another_client_is_pushed(
-    pair: tuple[CacheClient, CacheClient],
+    warm: tuple[CacheClient, CacheClient],
 ) -> None:
-    reader, writer = pair
-    await _store(writer, KEY, b"v1")
-    await reader.lookup(KEY)
-    assert reader.local_hit(KEY) is not None
+    reader, writer = warm
     assert await writer.invalidate(KEY)  # returns after its commit-wait
     assert reader.local_hit(KEY) is None
     assert isinstance(await reader.lookup(KEY, lock=False), Miss)
@@ -133,12 +141,9 @@ async def test_no_read_after_an_acknowledged_write_is_older_than_it(
 
 
 async def test_a_lost_tracking_connection_drops_the_tier_until_fenced_again(
-    pair: tuple[CacheClient, CacheClient], server: PrivateRedis
+    warm: tuple[CacheClient, CacheClient], server: PrivateRedis
 ) -> None:
-    reader, writer = pair
-    await _store(writer, KEY, b"v1")
-    await reader.lookup(KEY)
-    assert reader.local_hit(KEY) is not None
+    reader, _ = warm
     with server.admin() as admin:
         admin.execute_command("CLIENT", "KILL", "TYPE", "normal")
     await asyncio.sleep(0.05)
@@ -151,12 +156,9 @@ async def test_a_lost_tracking_connection_drops_the_tier_until_fenced_again(
 
 
 async def test_a_stalled_server_stops_local_answers_within_the_bound(
-    pair: tuple[CacheClient, CacheClient], server: PrivateRedis
+    warm: tuple[CacheClient, CacheClient], server: PrivateRedis
 ) -> None:
-    reader, writer = pair
-    await _store(writer, KEY, b"v1")
-    await reader.lookup(KEY)
-    assert reader.local_hit(KEY) is not None
+    reader, _ = warm
     with server.admin() as admin:
         admin.execute_command("CLIENT", "PAUSE", "300", "ALL")
     await asyncio.sleep(3 * _config(server).l1_fence_ms / 1000)
