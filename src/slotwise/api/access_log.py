@@ -35,8 +35,8 @@ _WHOLE = 1_000_000
 MIN_SAMPLE = 1 / _WHOLE  # one line per million requests
 #: (unix time, client, method, raw path, root path, path, query, http version, status, ms,
 #: request id, sample rate): the scope's own objects, no string built during the request and
-#: no reference to the scope kept (a batch of held scopes would survive into the collector's
-#: older generations).
+#: no reference to the scope kept (held scopes would keep every request's dicts and lists
+#: alive until the flush, through the collections in between).
 Entry = tuple[
     float, "tuple[str, int] | None", str, "bytes | None", str, str, bytes, str,
     int, float, "str | None", float,
