@@ -8,6 +8,11 @@ access log off at WARNING, priced apart) and the same composition without that s
 serves). Each app is served by uvicorn's own HTTP protocol on a loopback socket
 (``bench.uvicorn_driver``), the client in another thread.
 
+The access log is priced the same way in rounds of its own: ``create_app`` with the log
+(its lines rendered and written to /dev/null) at the default ``SLOTWISE_ACCESS_LOG_SAMPLE``
+and at 1, against ``create_app`` without it; its share of a cached hit is
+``1 - without / with``, next to its target (< 3 %).
+
 What is compared is the server's CPU time per request (``time.thread_time`` of the loop's
 thread: uvicorn's parsing, the app, the socket system calls; not the client's work), in many
 short rounds that alternate the variants; each variant's figure is the median of its rounds.
@@ -25,6 +30,7 @@ result swung between 7 % and 45 %.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -40,11 +46,15 @@ from bench.uvicorn_driver import LoopbackServer
 from slotwise.api.access_log import AccessLog
 from slotwise.api.app import create_app
 from slotwise.api.middleware.edge import BodyLimits, EdgeMiddleware, RequestIds
-from slotwise.api.observability import REQUEST_ID_HEADER, valid_request_id
+from slotwise.api.observability import REQUEST_ID_HEADER, access_log_for, valid_request_id
 from slotwise.observability.metrics import get_metrics
 from slotwise.settings import Settings
 
 TARGET_OVERHEAD_PERCENT = 5.0
+TARGET_ACCESS_LOG_PERCENT = 3.0
+#: The access log's sampling rate as deployed (the setting's default) and, when that is below
+#: 1, every line: both priced.
+DEFAULT_SAMPLE = Settings.model_fields["slotwise_access_log_sample"].default
 
 
 def _settings(database_url: str, redis_url: str | None, prefix: str, token: str) -> Settings:
@@ -95,8 +105,10 @@ async def middleware_cost(calls: int = 20_000, rounds: int = 5) -> dict[str, flo
         "bare": _edge(),
         "request_metrics": _edge(metrics=True),
         "request_id_and_metrics": _edge(request_ids=ids, metrics=True),
-        "access_log": _edge(access_log=AccessLog(_discard)),
+        "access_log": _edge(access_log=AccessLog(_discard, sample=DEFAULT_SAMPLE)),
     }
+    if DEFAULT_SAMPLE < 1.0:
+        stacks["access_log_every_line"] = _edge(access_log=AccessLog(_discard))
     metrics = get_metrics()
     was_enabled, metrics.enabled = metrics.enabled, True
     best: dict[str, float] = {}
@@ -116,6 +128,28 @@ async def middleware_cost(calls: int = 20_000, rounds: int = 5) -> dict[str, flo
     return {name: round(us - bare, 2) for name, us in best.items()}
 
 
+_SAMPLE = "slotwise_access_log_sample"
+
+
+_CONTROL = "observability_on_control"
+
+
+def _logged(rate: float) -> str:
+    """The variant with the whole stack and the access log at ``rate``."""
+    return f"access_log_{rate:g}"
+
+
+def _with_access_log(app: FastAPI, log: AccessLog) -> FastAPI:
+    """``app`` (built at WARNING, so without an access log) with ``log`` in its edge layer, as
+    ``create_app`` wires it at INFO (without sending the bench's lines to stderr)."""
+    for middleware in app.user_middleware:
+        cls: object = middleware.cls
+        if cls is EdgeMiddleware:
+            middleware.kwargs["access_log"] = log
+    app.state.access_log = log  # flushed by the lifespan's stop_observability
+    return app
+
+
 #: Requests per round and variant (one ``exchange`` on the keep-alive connection).
 ROUND_REQUESTS = 50
 
@@ -131,7 +165,7 @@ async def _server_cpu(
     metrics = get_metrics()
     names = list(servers)
     for name, server in servers.items():  # warm-up: tier filled, answers rendered, code hot
-        metrics.enabled = name == "observability_on"
+        metrics.enabled = name != "observability_off"
         statuses = await server.exchange(raw, 200)
         if set(statuses) != {200}:
             raise RuntimeError(f"{name}: {sorted(set(statuses))}")
@@ -139,7 +173,7 @@ async def _server_cpu(
     for index in range(rounds):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
-            enabled = name == "observability_on"
+            enabled = name != "observability_off"
             metrics.enabled = enabled
             start = time.thread_time_ns()
             statuses = await servers[name].exchange(raw, ROUND_REQUESTS)
@@ -204,11 +238,27 @@ async def run(
     was_enabled = metrics.enabled
     settings = _settings(database_url, redis_url, prefix, token)
     server_rounds = 150 if quick else max(300, rounds * 20)
+    rates = sorted({DEFAULT_SAMPLE, 1.0})
     async with AsyncExitStack() as stack:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        stack.callback(os.close, devnull)
+
+        def write(text: str) -> None:  # one system call per batch, as the stream handler's
+            os.write(devnull, text.encode())
+
         apps: dict[str, FastAPI] = {
             "observability_on": create_app(settings),
             "observability_off": app_without_observability(settings),
         }
+        # A second app without the log, built after the logged ones: the noise floor of the
+        # comparison (what two identical apps differ by), reported beside the shares.
+        apps[_CONTROL] = create_app(settings)
+        for rate in rates:
+            log = access_log_for(settings.model_copy(update={_SAMPLE: rate}), write)
+            # Batches written when full only, inside the logged app's own rounds (a timer could
+            # fire in another variant's round and charge the write to it).
+            log.max_delay_s = 3600.0
+            apps[_logged(rate)] = _with_access_log(create_app(settings), log)
         for app in apps.values():
             await stack.enter_async_context(app.router.lifespan_context(app))
         servers = {
@@ -216,8 +266,18 @@ async def run(
         }
         try:
             every = max(1, server_rounds // rounds)  # the scenario's progress has ``rounds`` steps
-            samples = await _server_cpu(servers, raw.encode(), server_rounds, tick, every)
-            app_samples = await _app_cpu(dict(apps), scope, server_rounds // 3)
+            pair = ("observability_on", "observability_off")
+            samples = await _server_cpu(
+                {name: servers[name] for name in pair}, raw.encode(), server_rounds, tick, every
+            )
+            # The access log priced apart, against the whole stack without it (its own rounds:
+            # the headline pair is measured as before, two variants alternating).
+            logged = ("observability_on", _CONTROL, *(_logged(rate) for rate in rates))
+            log_samples = await _server_cpu(
+                {name: servers[name] for name in logged}, raw.encode(), server_rounds, None, 1
+            )
+            bare: dict[str, ASGIApp] = {name: apps[name] for name in pair}
+            app_samples = await _app_cpu(bare, scope, server_rounds // 3)
         finally:
             metrics.enabled = was_enabled
     result = compare(samples, baseline="observability_off")
@@ -225,14 +285,35 @@ async def run(
     app_on, app_off, app_overhead = _overhead(app_samples)
     added = await middleware_cost(calls=5_000 if quick else 20_000)
     result["middleware_us_per_request"] = added
-    # The access log is off in both apps (WARNING): its share of a cached hit, from its cost.
-    result["access_log_percent_of_cached_hit"] = round(
-        100.0 * added["access_log"] / (off + added["access_log"]), 2
-    )
+    logs = compare(log_samples, baseline="observability_on")
+    medians = {name: v["median"] for name, v in logs["variants"].items()}
+
+    # The access log's share of a cached hit that has it: 1 - (hit without it) / (hit with it),
+    # in the server; the whole stack as deployed (the log at its default rate) is the product
+    # of the two side-by-side ratios: off / with = (off / on) * (on / with).
+    def share(name: str) -> float:
+        return round(100.0 * (1.0 - ratio(medians["observability_on"], medians[name])), 2)
+
+    log_share = {rate: share(_logged(rate)) for rate in rates}
+    control = share(_CONTROL)
+    deployed = round(100.0 - (100.0 - overhead) * (100.0 - log_share[DEFAULT_SAMPLE]) / 100.0, 2)
+    result["access_log"] = {
+        "variants": logs["variants"],
+        "default_sample": DEFAULT_SAMPLE,
+        "percent_of_cached_hit_by_sample": {str(rate): share for rate, share in log_share.items()},
+        "target_percent": TARGET_ACCESS_LOG_PERCENT,
+        "control_percent": control,
+        "stack_with_access_log_percent": deployed,
+        "note": "server CPU per cached hit with the access log (to /dev/null) vs without it",
+    }
     result["app_only"] = {
         "on_us": app_on, "off_us": app_off, "overhead_percent": app_overhead,
         "note": "the bare ASGI call, no server: the stack's share of the app's own work",
     }  # fmt: skip
+    shares = ", ".join(
+        f"{log_share[rate]:.1f}% at sample {rate:g}{' (default)' if rate == DEFAULT_SAMPLE else ''}"
+        for rate in sorted(rates, reverse=True)
+    )
     result.update(
         path="GET /api/recruiters/{recruiter_id}",
         cached=redis_url is not None,
@@ -244,9 +325,17 @@ async def run(
         summary=(
             f"server CPU {on:.1f} µs vs {off:.1f} µs per request (median of {server_rounds} "
             f"rounds): {overhead:.1f}% of throughput (target ≤ {TARGET_OVERHEAD_PERCENT:.0f}%); "
+            f"the access log {shares} of a cached hit (target < "
+            f"{TARGET_ACCESS_LOG_PERCENT:.0f}%; a second app without it {control:+.1f}%), "
+            f"the stack with it {deployed:.1f}%; "
             f"the app alone {app_on:.1f} vs {app_off:.1f} µs; the edge pieces alone add "
             f"{added['request_id_and_metrics']:.1f} µs (request id + metrics), the access log "
-            f"{added['access_log']:.1f} µs ({result['access_log_percent_of_cached_hit']:.1f}%)"
+            f"{added['access_log']:.1f} µs"
+            + (
+                f" ({added['access_log_every_line']:.1f} µs at sample 1)"
+                if "access_log_every_line" in added
+                else ""
+            )
         ),
     )
     return result

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     slotwise_bot_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     slotwise_log_level: str = "INFO"
     slotwise_log_json: bool = True
+    # The fraction of successful (< 400), fast (< slow_query_threshold_ms) requests that get an
+    # access line; errors and slow requests always do. Each line carries its `sample_rate`.
+    slotwise_access_log_sample: float = Field(default=0.1, ge=1e-6, le=1)
     # When set, GET /metrics needs `Authorization: Bearer <it>`.
     slotwise_metrics_token: SecretStr | None = None
 

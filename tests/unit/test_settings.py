@@ -254,3 +254,13 @@ def test_cluster_has_only_database_zero(env: pytest.MonkeyPatch, name: str, valu
     env.setenv(name, value)
     with pytest.raises(ValidationError, match="only database 0"):
         Settings()
+
+
+def test_the_access_log_sample_rate(env: pytest.MonkeyPatch) -> None:
+    assert Settings().slotwise_access_log_sample == 0.1
+    env.setenv("SLOTWISE_ACCESS_LOG_SAMPLE", "0.5")
+    assert Settings().slotwise_access_log_sample == 0.5
+    for refused in ("0", "-1", "1.5", "1e-9"):
+        env.setenv("SLOTWISE_ACCESS_LOG_SAMPLE", refused)
+        with pytest.raises(ValidationError, match="slotwise_access_log_sample"):
+            Settings()

@@ -49,11 +49,21 @@ def install_observability(app: FastAPI, settings: Settings) -> Observability:
     observability = Observability(redis_client=cache_client)
     app.state.observability = observability
     if logs_info(settings.slotwise_log_level) and isinstance(handler, logging.StreamHandler):
-        app.state.access_log = AccessLog(_writer(handler), json=settings.slotwise_log_json)
+        app.state.access_log = access_log_for(settings, _writer(handler))
     add_routes(app, metrics_routes.router)
     if tracing.tracing_requested():
         tracing.instrument_app(app, observability.enable_tracing())
     return observability
+
+
+def access_log_for(settings: Settings, write: Callable[[str], None]) -> AccessLog:
+    """The access log as ``settings`` configure it, writing to ``write``."""
+    return AccessLog(
+        write,
+        json=settings.slotwise_log_json,
+        sample=settings.slotwise_access_log_sample,
+        slow_ms=settings.slow_query_threshold_ms,
+    )
 
 
 def _writer(handler: logging.StreamHandler[Any]) -> Callable[[str], None]:

@@ -31,12 +31,21 @@ def register_secrets(values: Iterable[str]) -> None:
 
 
 def scrub(text: str) -> str:
-    """``text`` with bearer credentials and registered secrets masked."""
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    """``text`` with bearer credentials and registered secrets masked.
+
+    The case-insensitive pattern costs ~40 ns a character (~8 us for an access line), so it
+    runs only where it can match: ASCII text without ``bearer``/``basic`` in any case has no
+    match (non-ASCII text always goes through it: Unicode case folding, e.g. U+017F for s)."""
+    if not text.isascii() or _may_hold_credentials(text.lower()):
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def _may_hold_credentials(lowered: str) -> bool:
+    return "bearer" in lowered or "basic" in lowered
 
 
 def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
