@@ -374,7 +374,8 @@ def rows_redis_topologies(r: dict[str, Any]) -> list[Row]:
     rows: list[Row] = [
         (
             "8",
-            "cache hit of a small value on one Redis, a Cluster, a Sentinel group",
+            "Redis hit of a small value (in-process tier off) on one Redis, a Cluster, "
+            "a Sentinel group",
             "",
             "; ".join(f"{n}: {us(median.get(f'{n}:cached'))}" for n in names)
             + (f" (cache unavailable, no hits: {', '.join(down)})" if down else ""),
