@@ -8,7 +8,12 @@ from io import StringIO
 
 from asgi_correlation_id.context import correlation_id
 
-from slotwise.observability.logging import MASK, build_formatter, register_secrets
+from slotwise.observability.logging import (
+    MASK,
+    build_formatter,
+    configure_logging,
+    register_secrets,
+)
 
 
 def emit(message: str, *args: object, **extra: object) -> dict[str, object]:
@@ -64,3 +69,21 @@ def test_uvicorns_ansi_color_message_is_dropped() -> None:
     line = emit("Started server process [%d]", 42, color_message="Started \x1b[36m%d\x1b[0m")
     assert line["event"] == "Started server process [42]"
     assert "color_message" not in line
+
+
+def test_uvicorn_writes_no_access_line_of_its_own() -> None:
+    """Regression: uvicorn writes its access line while ``uvicorn.access`` has a handler
+    anywhere up the tree, and the structured handler on the root gave it one, so every
+    request was logged twice, once through the whole structured chain. The app writes the
+    access log itself (``api.access_log``); uvicorn's error log still goes through ours."""
+    root = logging.getLogger()
+    access, error = logging.getLogger("uvicorn.access"), logging.getLogger("uvicorn.error")
+    saved = (list(root.handlers), root.level, access.propagate, list(access.handlers))
+    try:
+        configure_logging("INFO", json=True, stream=StringIO())
+        assert not access.hasHandlers()
+        assert error.hasHandlers()
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        access.propagate, access.handlers[:] = saved[2], saved[3]

@@ -129,11 +129,17 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
-        # uvicorn pins its loggers at INFO; ours follow the configured level, so WARNING
-        # also silences the per-request access line (and its formatting cost).
+        # uvicorn pins its loggers at INFO; ours follow the configured level.
         uvicorn_logger.setLevel(logging.NOTSET)
+    # The app writes the access log itself (``api.access_log``: buffered, sampled). uvicorn
+    # writes its own line only while this logger has a handler somewhere up the tree, so it
+    # gets none: a propagating one made every request also pay uvicorn's line (~100 µs through
+    # the structured chain) and log twice.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
     return handler
