@@ -88,6 +88,17 @@ def _dep_names(value: bytes, cut: int) -> tuple[str, ...]:
     return tuple(item.rpartition(b"=")[0].decode() for item in items if item)
 
 
+def _minted(
+    seen: list[bytes | None], missing: list[int], replies: list[Any], base: str
+) -> list[bytes]:
+    """``seen`` with each missing version filled in: what its ``SET NX GET`` found (another
+    process won), else the token it set (``<base>m<i>``); ``replies`` in ``missing`` order."""
+    current = list(seen)
+    for i, found in zip(missing, replies, strict=False):
+        current[i] = found if found is not None else f"{base}m{i}".encode()
+    return current  # type: ignore[return-value]
+
+
 class CacheClient(RedisAccess):
     """The process's cache. Every method is fail-open: Redis trouble is a miss or a Failure,
     never an exception."""
@@ -216,13 +227,11 @@ class CacheClient(RedisAccess):
             self._failed(exc)
             return UNAVAILABLE
         self._succeeded(sent)
-        current = list(seen)
-        for i, found in zip(missing, replies, strict=False):
-            current[i] = found if found is not None else f"{base}m{i}".encode()
+        current = _minted(seen, missing, replies, base)
         locked = bool(replies[len(missing)]) if lock else False
-        if any(v.startswith(INTENT) for v in current):  # type: ignore[union-attr]
+        if any(v.startswith(INTENT) for v in current):
             return Miss("", locked, lock_id if locked else "")  # only releases the lock
-        token = b",".join(current).decode()  # type: ignore[arg-type]
+        token = b",".join(current).decode()
         guard = b",".join(guard_seen).decode()
         return Miss(token, locked, lock_id if locked else "", guard)
 
@@ -239,11 +248,7 @@ class CacheClient(RedisAccess):
         pipe = redis.pipeline(transaction=False)
         for i in missing:
             pipe.set(guard_keys[i], f"{base}m{i}", nx=True, px=VERSION_TTL_MS, get=True)
-        replies = await pipe.execute()
-        current = list(seen)
-        for i, found in zip(missing, replies, strict=True):
-            current[i] = found if found is not None else f"{base}m{i}".encode()
-        return current  # type: ignore[return-value]
+        return _minted(seen, missing, await pipe.execute(), base)
 
     async def _check_deps(self, redis: Redis, value: bytes, cut: int) -> memoryview | None:
         """The payload of a value whose header (``token;dep=version;...|``) records dep keys,

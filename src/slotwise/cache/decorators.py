@@ -157,8 +157,10 @@ def _written_by_uow(session: AsyncSession, key: str, depends_on: ValueDeps | Non
     dirty: set[str] | None = uow.info.get(DIRTY)
     if not dirty:
         return False
-    if depends_on is not None and any(t.startswith(f"{depends_on.guard}:") for t in dirty):
-        return True
+    if depends_on is not None:
+        kind = f"{depends_on.guard}:"
+        if any(target.startswith(kind) for target in dirty):
+            return True
     return any(covers(target, key) for target in dirty)
 
 
@@ -284,12 +286,15 @@ async def _lead(
         result = await load()
         if isinstance(result, Success) and result.value is not None:
             data = _encoded(result.value)
+            deps = tuple(depends_on.keys(result.value)) if depends_on is not None else ()
             # Shared only if what the followers matched on tells this load apart from one
             # before a write (else they load themselves: shared stays None).
-            if data is not None and _guard_versions(joined, depends_on, result.value) is not None:
+            shareable = _guard_versions(joined, depends_on, deps)
+            if data is not None and shareable is not None:
                 shared = data
                 cache.flights.land(key, flight_id, future, shared)
-                await _store(cache, key, found, data, ttl, depends_on, result.value)
+                checked = shareable if found is joined else _guard_versions(found, depends_on, deps)
+                await _store(cache, key, found, data, ttl, checked, deps)
                 found = UNAVAILABLE
         else:
             shared = result
@@ -311,15 +316,16 @@ def _encoded(value: Any) -> bytes | None:
 
 
 def _guard_versions(
-    found: Miss, depends_on: ValueDeps | None, value: Any
+    found: Miss, depends_on: ValueDeps | None, deps: tuple[str, ...]
 ) -> tuple[tuple[str, ...], list[str]] | None:
-    """The guard buckets of the deps ``value`` embeds, and the versions ``found`` saw for
-    them; None when one of them was being written then. An intent is the one version that
-    can read the same before and after a write (a dead writer's entry outlives the writers
-    that come after it), so a load under it is neither stored nor shared."""
+    """The guard buckets of ``deps`` (what the loaded value embeds), and the versions
+    ``found`` saw for them; None when one of them was being written then. An intent is the
+    one version that can read the same before and after a write (a dead writer's entry
+    outlives the writers that come after it), so a load under it is neither stored nor
+    shared."""
     if depends_on is None:
         return (), []
-    guards = tuple(sorted({guard_bucket(depends_on.guard, d) for d in depends_on.keys(value)}))
+    guards = tuple(sorted({guard_bucket(depends_on.guard, dep) for dep in deps}))
     seen = dict(zip(depends_on.guards, found.guard.split(","), strict=False))
     versions = [seen.get(guard, "") for guard in guards]
     if any(not v or v.startswith("!") for v in versions):
@@ -333,18 +339,16 @@ async def _store(
     found: Miss,
     data: bytes,
     ttl: int,
-    depends_on: ValueDeps | None,
-    value: Any,
+    checked: tuple[tuple[str, ...], list[str]] | None,
+    deps: tuple[str, ...],
 ) -> None:
-    """Store ``data`` under ``found``'s token, checking the guard buckets of the deps the
-    value embeds as they were before the load (``_guard_versions``); the lock is released
-    either way."""
-    checked = _guard_versions(found, depends_on, value)
+    """Store ``data`` under ``found``'s token and the guard versions ``checked`` (what
+    ``_guard_versions`` made of ``found``), recording ``deps``; with nothing checked, only
+    release the lock."""
     if checked is None:
-        await cache.store(key, found, None, ttl)  # only releases the lock
+        await cache.store(key, found, None, ttl)
         return
     guards, versions = checked
-    deps = depends_on.keys(value) if depends_on is not None else ()
     await cache.store(key, found._replace(guard=",".join(versions)), data, ttl, guards, deps)
 
 
@@ -427,15 +431,17 @@ async def schedule_invalidation(
 
 async def schedule_refresh(session: AsyncSession | None, read: refresh.Read) -> None:
     """Run ``read`` (a read-through of what the write changed) in the background right after
-    the invalidation of the session's unit of work executed, before its commit-wait; outside
-    a unit of work, now. Call it after ``schedule_invalidation`` (see ``cache.refresh``)."""
+    the invalidation of the session's unit of work executed, before its commit-wait (nothing
+    when it invalidates nothing); outside a unit of work, now. Call it after
+    ``schedule_invalidation`` (see ``cache.refresh``)."""
     if get_cache() is None:
         return
     uow = scope_of(session) if session is not None else None
-    pending: _Pending | None = uow.info.get(PENDING) if uow is not None else None
-    if pending is None:
+    if uow is None:
         refresh.start(read)
-    else:
+        return
+    pending: _Pending | None = uow.info.get(PENDING)
+    if pending is not None:  # else the transaction invalidates nothing: nothing to refresh
         pending.refreshes.append(read)
 
 
