@@ -3,8 +3,8 @@
 Two apps on the same database, Redis and in-process cache tier, in one process and one event
 loop: the product's ``create_app`` with everything on (request id, request metrics by route
 template, SQL timing, cache hit/miss counters, Prometheus families, pool sampling; the
-access log off at WARNING, priced apart) and the same composition without that stack
-(``bench.apps.app_without_observability``, the metrics collector switched off while it
+access log off at WARNING, priced apart) and the same body without that stack
+(``create_app(settings, observability=False)``, the metrics collector switched off while it
 serves). Each app is served by uvicorn's own HTTP protocol on a loopback socket
 (``bench.uvicorn_driver``), the client in another thread.
 
@@ -40,7 +40,6 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bench.apps import app_without_observability
 from bench.stats import compare, interleaved, ratio
 from bench.uvicorn_driver import LoopbackServer
 from slotwise.api.access_log import AccessLog
@@ -248,7 +247,7 @@ async def run(
 
         apps: dict[str, FastAPI] = {
             "observability_on": create_app(settings),
-            "observability_off": app_without_observability(settings),
+            "observability_off": create_app(settings, observability=False),
         }
         # A second app without the log, built after the logged ones: the noise floor of the
         # comparison (what two identical apps differ by), reported beside the shares.

@@ -34,6 +34,7 @@ from slotwise.api.routes import (
     slots,
     templates,
 )
+from slotwise.api.routes import metrics as metrics_routes
 from slotwise.api.routing import add_routes
 from slotwise.cache.client import disconnect_cache, open_app_cache
 from slotwise.persistence import db
@@ -57,11 +58,14 @@ conditional (412 `precondition_failed` when the resource changed meanwhile).
 BULK_ROUTES = (("POST", "/api/slots/bulk"),)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, observability: bool = True) -> FastAPI:
     """A new application.
 
     Without ``settings`` it serves the process-wide engine (``slotwise.persistence.db``) built from
     the environment; with ``settings`` it builds and owns an engine of its own from them.
+    ``observability=False`` leaves the observability stack out (logging set-up, SQL timing,
+    pool gauges, request ids, request metrics, the access log; ``/metrics`` stays mounted):
+    the benchmark's baseline for what that stack costs, built by this same body.
     """
     own_engine = settings is not None
     settings = settings or get_settings()
@@ -74,13 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             db.build_session_factory(engine) if own_engine else db.get_session_factory()
         )
         own_cache = await open_app_cache(settings)  # never raises: no Redis = uncached
-        await start_observability(app, engine)  # SQL timing, pool gauges
+        if observability:
+            await start_observability(app, engine)  # SQL timing, pool gauges
         if settings.slotwise_gc_freeze:
             freeze_startup_objects()
         try:
             yield
         finally:
-            await stop_observability(app)
+            if observability:
+                await stop_observability(app)
             if own_cache:
                 await disconnect_cache()
             await engine.dispose()
@@ -98,14 +104,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenTable.from_settings(settings)
     install_error_handlers(app)
     # Logging, /metrics, tracing; the request id and metrics pieces go into the edge layer.
-    install_observability(app, settings)
+    if observability:
+        install_observability(app, settings)
+    else:
+        add_routes(app, metrics_routes.router)  # where install_observability mounts it
     # Hot routes first: a request is matched against the routes in order.
     for module in (slots, recruiters, cities, candidates, templates, health):
         add_routes(app, module.router)
     install_docs(app)
     # Added after install_error_handlers so it wraps the catch-all: request ids and request
     # metrics then cover 500/503 responses too; after the routes, which the fast path finds.
-    app.add_middleware(EdgeMiddleware, **edge_options(app, settings), **edge_observability(app))
+    observed = edge_observability(app) if observability else {}
+    app.add_middleware(EdgeMiddleware, **edge_options(app, settings), **observed)
     return app
 
 

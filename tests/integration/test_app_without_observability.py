@@ -1,4 +1,4 @@
-"""The observability scenario's baseline (``bench.apps.app_without_observability``) is
+"""The observability scenario's baseline (``create_app(settings, observability=False)``) is
 ``create_app`` minus the observability stack, and nothing else: same routes in the same order,
 the same middlewares, the edge layer without its observability pieces (request ids, request
 metrics, access log) and nothing else missing, and it serves the same answer.
@@ -14,7 +14,6 @@ import httpx
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from bench.apps import app_without_observability
 from slotwise.api.app import create_app
 from slotwise.api.middleware.edge import EdgeMiddleware
 from slotwise.api.observability import REQUEST_ID_HEADER
@@ -48,7 +47,7 @@ def _edge_options(app: FastAPI) -> dict[str, Any]:
 
 def test_the_baseline_is_create_app_without_the_observability_stack(tmp_path: Path) -> None:
     settings = _settings(tmp_path, "t")
-    full, bare = create_app(settings), app_without_observability(settings)
+    full, bare = create_app(settings), create_app(settings, observability=False)
 
     assert [_route(r) for r in bare.routes] == [_route(r) for r in full.routes]
     assert _middlewares(bare) == _middlewares(full)
@@ -73,7 +72,7 @@ async def test_both_serve_the_same_answer_only_one_with_a_request_id(tmp_path: P
     answers: dict[str, tuple[int, object, bool]] = {}
     for name, app in (
         ("full", create_app(settings)),
-        ("bare", app_without_observability(settings)),
+        ("bare", create_app(settings, observability=False)),
     ):
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
