@@ -7,6 +7,8 @@ import logging
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slotwise.observability.histogram import Histogram, bucket_bounds, bucket_index
 from slotwise.observability.metrics import (
@@ -244,3 +246,35 @@ def test_histogram_percentiles_are_ordered() -> None:
         hist.add(0.1 * (i + 1))
     assert hist.percentile(50) <= hist.percentile(95) <= hist.percentile(99) <= 100.0
     assert 50 * 0.9 <= hist.percentile(50) <= 50 * 1.1
+
+
+def _state(hist: Histogram) -> tuple[list[int], int, float, float]:
+    return hist.counts, hist.n, hist.min_ms, hist.max_ms
+
+
+@given(
+    st.lists(
+        st.floats(min_value=0.0, max_value=1e6, allow_nan=False)
+        | st.sampled_from([bucket_bounds(i)[1] for i in range(0, 175, 7)]),  # on the bounds
+        max_size=300,
+    )
+)
+def test_a_sorted_batch_fills_the_buckets_one_add_per_sample_fills(samples: list[float]) -> None:
+    one_by_one, batch = Histogram(), Histogram()
+    for ms in samples:
+        one_by_one.add(ms)
+    batch.add_sorted(sorted(samples))
+    assert _state(batch) == _state(one_by_one)
+    assert batch.total_ms == pytest.approx(one_by_one.total_ms)
+
+
+def test_merged_histograms_hold_every_sample() -> None:
+    parts = [Histogram() for _ in range(3)]
+    whole = Histogram()
+    for i in range(300):
+        parts[i % 3].add(0.01 * (i + 1))
+        whole.add(0.01 * (i + 1))
+    merged = Histogram.merged(parts)
+    assert _state(merged) == _state(whole)
+    assert merged.percentile(95) == whole.percentile(95)
+    assert Histogram.merged([]).n == 0

@@ -4,6 +4,8 @@ same exposition as one ``observe`` per sample, a bounded delay, and no stale scr
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import uuid
 from bisect import bisect_left
 
@@ -106,3 +108,52 @@ def test_bound_series_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
         metrics.record_request(f"M{i}", "unmatched", 405, 1.0)
     assert len(metrics._request_series) == 10
     assert metrics.get_summary()["requests"]["total"] == 50
+
+
+def test_records_from_threads_are_never_lost_while_batches_are_published() -> None:
+    """Records are appended without a lock while another thread publishes: a publish drains
+    what is there and never drops a list another thread is appending to."""
+    metrics = MetricsCollector(100.0)
+    route = f"/t/{uuid.uuid4().hex}"
+    per_thread, threads = 20_000, 4
+    done = threading.Event()
+
+    def record() -> None:
+        for _ in range(per_thread):
+            metrics.record_request("GET", route, 200, 1.0)
+            metrics.record_cache_hit("l1")
+
+    def publish() -> None:
+        while not done.is_set():
+            metrics.publish()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: races show
+    try:
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        recorders = [threading.Thread(target=record) for _ in range(threads)]
+        for thread in recorders:
+            thread.start()
+        for thread in recorders:
+            thread.join()
+        done.set()
+        publisher.join()
+    finally:
+        sys.setswitchinterval(interval)
+    summary = metrics.get_summary()
+    assert summary["endpoints"][f"GET {route}"]["count"] == per_thread * threads
+    assert summary["cache"]["hits_by_tier"] == {"l1": per_thread * threads}
+    assert _requests(route) == per_thread * threads
+
+
+async def test_the_publish_delay_is_the_collectors_own() -> None:
+    metrics = MetricsCollector(100.0)
+    metrics.publish_delay_s = 3600.0  # the benchmark's setting: batches go out by size only
+    route = f"/t/{uuid.uuid4().hex}"
+    metrics.record_request("GET", route, 200, 1.0)
+    await asyncio.sleep(PUBLISH_DELAY_S * 3)
+    assert _requests(route) is None
+    for _ in range(PUBLISH_BATCH - 1):
+        metrics.record_request("GET", route, 200, 1.0)
+    assert _requests(route) == PUBLISH_BATCH

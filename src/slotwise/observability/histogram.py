@@ -8,6 +8,8 @@ metrics keep per-name and per-endpoint percentiles without storing the samples t
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Iterable
 
 MIN_MS = 0.01
 GROWTH = 1.1
@@ -53,6 +55,38 @@ class Histogram:
             self.min_ms = ms
         if ms > self.max_ms:
             self.max_ms = ms
+
+    def add_sorted(self, samples: list[float]) -> None:
+        """``add`` for each of ``samples``, sorted ascending: one ``bucket_index`` per bucket
+        they fill (found by bisection) rather than one per sample, so a batch of requests that
+        took about as long costs a few calls, not one per request."""
+        count = len(samples)
+        if not count:
+            return
+        counts = self.counts
+        start = 0
+        while start < count:
+            index = bucket_index(samples[start])
+            end = bisect_right(samples, index, start, count, key=bucket_index)
+            counts[index] += end - start
+            start = end
+        self.n += count
+        self.total_ms += sum(samples)
+        self.min_ms = min(self.min_ms, samples[0])
+        self.max_ms = max(self.max_ms, samples[-1])
+
+    @classmethod
+    def merged(cls, histograms: Iterable[Histogram]) -> Histogram:
+        """One histogram holding every sample of ``histograms`` (all requests, from the
+        per-endpoint ones: built when a summary asks, not kept up to date per request)."""
+        total = cls()
+        for hist in histograms:
+            total.counts = [a + b for a, b in zip(total.counts, hist.counts, strict=True)]
+            total.n += hist.n
+            total.total_ms += hist.total_ms
+            total.min_ms = min(total.min_ms, hist.min_ms)
+            total.max_ms = max(total.max_ms, hist.max_ms)
+        return total
 
     @property
     def avg_ms(self) -> float:
