@@ -35,7 +35,7 @@ from slotwise.cache import codec as cache_codec
 from slotwise.cache.client import get_cache
 from slotwise.cache.keys import check_key
 from slotwise.cache.layout import Miss
-from slotwise.observability.metrics import L1_TIER, REDIS_TIER, get_metrics
+from slotwise.observability.metrics import L1_TIER, REDIS_TIER, MetricsCollector, get_metrics
 from slotwise.repositories.cache_entities import RecruiterDTO
 from slotwise.repositories.cache_keys import CacheKeys
 
@@ -44,20 +44,24 @@ RECRUITER_TEMPLATE = "/api/recruiters/{recruiter_id}"
 _RECRUITER_PREFIX = "/api/recruiters/"
 _JSON = b"application/json"
 
-#: A response ready to send: the body and every header, in Starlette's order.
-Answer = tuple[bytes, tuple[tuple[bytes, bytes], ...]]
+#: A response header; a response ready to send: the body and every header, in Starlette's order.
+Header = tuple[bytes, bytes]
+Answer = tuple[bytes, tuple[Header, ...]]
 #: Where a tier entry keeps the fast path's rendered answer.
 ANSWER = "fast_path.answer"
 
 
-async def cached_answer(key: str, render: Callable[[Any], Answer | None]) -> Answer | None:
+async def cached_answer(
+    key: str, render: Callable[[Any], Answer | None], metrics: MetricsCollector | None = None
+) -> Answer | None:
     """The answer rendered from the cache's entry for ``key``: from the in-process tier
     (rendered once per entry and kept with it), else from Redis (no lock on a miss:
-    FastAPI's read-through takes it when the request falls through); None on any miss."""
+    FastAPI's read-through takes it when the request falls through); None on any miss.
+    Hits and misses are counted in ``metrics`` (the process's collector by default)."""
     cache = get_cache()
     if cache is None:
         return None
-    metrics = get_metrics()
+    metrics = metrics or get_metrics()
     key = check_key(key)
     entry = cache.local_hit(key)
     if entry is not None:
@@ -163,66 +167,74 @@ def recruiter_body(dto: object) -> bytes | None:
 
 
 class FastPath:
-    """``await fast_path(scope, send)``: True when the request was answered here."""
+    """``await fast_path(scope, send, extra_header)``: the status sent (200) when the request
+    was answered here, with ``extra_header`` (the edge's request id) after the answer's own;
+    0 when it was left to FastAPI."""
 
     def __init__(self, tokens: TokenTable, routes: list[BaseRoute]) -> None:
         self.tokens = tokens
+        self.metrics = get_metrics()  # the process's collector (never replaced), looked up once
         self.slots_route = _route(routes, SLOTS_PATH)
         self.recruiter_route = _route(routes, RECRUITER_TEMPLATE)
         #: Requests answered here (tests check the fast path really answers).
         self.answered = 0
 
-    async def __call__(self, scope: Scope, send: Send) -> bool:
+    async def __call__(self, scope: Scope, send: Send, extra: Header | None = None) -> int:
         if scope["method"] != "GET" or scope.get("root_path") or _not_plain(scope):
-            return False
+            return 0
         path: str = scope["path"]
         if path == SLOTS_PATH:
-            return await self._slots(scope, send)
-        if path.startswith(_RECRUITER_PREFIX):
-            return await self._recruiter(scope, send, path[len(_RECRUITER_PREFIX) :])
-        return False
+            found = await self._slots(scope)
+        elif path.startswith(_RECRUITER_PREFIX):
+            found = await self._recruiter(scope, path[len(_RECRUITER_PREFIX) :])
+        else:
+            return 0
+        if found is None:
+            return 0
+        body, headers = found
+        self.answered += 1
+        sent = [*headers, extra] if extra is not None else list(headers)
+        await send({"type": "http.response.start", "status": 200, "headers": sent})
+        await send({"type": "http.response.body", "body": body})
+        return 200
 
     def _role(self, scope: Scope) -> Role | None:
         header = _header(scope, b"authorization")
         token = bearer_token(header.decode("latin-1")) if header is not None else None
         return self.tokens.role_for(token) if token is not None else None
 
-    async def _slots(self, scope: Scope, send: Send) -> bool:
+    async def _slots(self, scope: Scope) -> Answer | None:
         role = self._role(scope)
         if role is None or self.slots_route is None:
-            return False
+            return None
         key = slots_key(scope["query_string"], role is Role.ADMIN)
         if key is None:
-            return False
-        found = await cached_answer(key, page_answer)
-        if found is None:
-            return False
-        await self._answer(scope, send, self.slots_route, {}, found)
-        return True
+            return None
+        found = await cached_answer(key, page_answer, self.metrics)
+        if found is not None:
+            _routed(scope, self.slots_route, {})
+        return found
 
-    async def _recruiter(self, scope: Scope, send: Send, raw_id: str) -> bool:
+    async def _recruiter(self, scope: Scope, raw_id: str) -> Answer | None:
         recruiter_id = canonical_int(raw_id, 1)
         if recruiter_id is None or self.recruiter_route is None or self._role(scope) is None:
-            return False
-        found = await cached_answer(CacheKeys.recruiter(recruiter_id), recruiter_answer)
-        if found is None:
-            return False
-        await self._answer(scope, send, self.recruiter_route, {"recruiter_id": raw_id}, found)
-        return True
+            return None
+        found = await cached_answer(
+            CacheKeys.recruiter(recruiter_id), recruiter_answer, self.metrics
+        )
+        if found is not None:
+            _routed(scope, self.recruiter_route, {"recruiter_id": raw_id})
+        return found
 
-    async def _answer(
-        self, scope: Scope, send: Send, route: APIRoute, params: dict[str, str], found: Answer
-    ) -> None:
-        """What ``Response(body, media_type="application/json", headers=...)`` sends (given
-        headers first, as Starlette orders them), after what Starlette's router records in
-        the scope (the route template labels metrics and N+1 reports)."""
-        scope["route"] = route
-        scope["endpoint"] = route.endpoint
-        scope["path_params"] = params
-        self.answered += 1
-        body, headers = found
-        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
-        await send({"type": "http.response.body", "body": body})
+
+def _routed(scope: Scope, route: APIRoute, params: dict[str, str]) -> None:
+    """What Starlette's router records in the scope for the route the fast path stands in
+    for (the route template labels metrics and N+1 reports). The answer itself is what
+    ``Response(body, media_type="application/json", headers=...)`` sends: given headers
+    first, as Starlette orders them."""
+    scope["route"] = route
+    scope["endpoint"] = route.endpoint
+    scope["path_params"] = params
 
 
 def _route(routes: list[BaseRoute], path: str) -> APIRoute | None:

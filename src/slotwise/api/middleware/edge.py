@@ -3,18 +3,23 @@ metrics, the access log, body limits, the hot-path fast path and the per-request
 
 Why one layer: five nested middlewares cost five coroutine frames, five ``send`` wrappers and
 five scope walks per request (~100 us on a cached hit, more than the hit itself). Here each
-piece is a few lines in one call, in the order the separate middlewares had, outermost
-first: request id -> metrics and access log -> body limit -> fast path -> query scope -> app.
-Each piece keeps its behaviour (``asgi-correlation-id``'s header rules, metrics by route
-template, the body-limit refusals, the N+1 report when the request ends).
+piece is a few lines in one call, outermost first: request id -> metrics and access log ->
+fast path -> body limit -> query scope -> app (the fast path answers only body-less requests,
+so no body limit can concern it). Each piece keeps its behaviour (``asgi-correlation-id``'s
+header rules, metrics by route template, the body-limit refusals, the N+1 report when the
+request ends).
+
+A request the fast path answers passes through no ``send`` wrapper: it is handed the request
+id's header to send among its own and reports the status it sent. Without the observability
+pieces (the benchmark's baseline) there is no timing and no wrapper at all.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from time import perf_counter
 
 from asgi_correlation_id.context import correlation_id
 from starlette.exceptions import HTTPException
@@ -27,9 +32,9 @@ from slotwise.api.middleware.body_limit import (
     refusal,
     refusal_exception,
 )
-from slotwise.api.middleware.metrics import EXCLUDED_PREFIXES, route_template
+from slotwise.api.middleware.metrics import EXCLUDED_PREFIXES, UNMATCHED
 from slotwise.api.middleware.queries import route_name
-from slotwise.api.middleware.request_id import new_request_id
+from slotwise.api.middleware.request_id import new_request_id_encoded
 from slotwise.observability.metrics import MetricsCollector, get_metrics
 from slotwise.queries.counter import query_scope
 from slotwise.queries.n_plus_one import DetectorConfig, check_scope, get_detector_config
@@ -39,8 +44,12 @@ from slotwise.queries.optimization import query_cache_scope
 _id_log = logging.getLogger("asgi_correlation_id")
 _FAILED_VALIDATION = "Generated new request ID (%s), since request header value failed validation"
 
-#: ``fast_path(scope, send)``: True when it answered the request itself.
-FastPathFn = Callable[[Scope, Send], Awaitable[bool]]
+#: A response header the edge adds to every answer (the request id).
+Header = tuple[bytes, bytes]
+#: ``fast_path(scope, send, extra_header)``: the status it answered with (the header last
+#: among its headers), or 0 when it left the request to the app. It answers only requests
+#: without a body, so it runs before the body limit.
+FastPathFn = Callable[[Scope, Send, Header | None], Awaitable[int]]
 #: ``access_log(scope, status, elapsed_ms)``: called once per finished request.
 AccessLogFn = Callable[[Scope, int, float], None]
 
@@ -88,17 +97,52 @@ class EdgeMiddleware:
         self.request_ids = request_ids
         self._id_name = request_ids.raw_name if request_ids is not None else b""
         self.metrics = metrics
-        self.collector = collector
+        #: Where request metrics go (None: not recorded); the process-wide collector by default.
+        self.collector = (collector or get_metrics()) if metrics else None
         self.access_log = access_log
         self.fast_path = fast_path
         self.detector = detector
+        #: Any observability piece at all (else no timing, no wrapper: the bare baseline).
+        self.observed = request_ids is not None or metrics or access_log is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not self.observed:
+            if self.fast_path is None or not await self.fast_path(scope, send, None):
+                await self._limited(scope, receive, send)
+            return
         id_header = self._request_id(scope) if self.request_ids is not None else None
-        status = 500  # what the client gets if the app raises before answering
+        started = perf_counter()
+        if self.fast_path is not None:
+            status = 500
+            try:
+                status = await self.fast_path(scope, send, id_header)
+            finally:
+                if status:  # answered (an API route's, never an excluded path), or raised
+                    elapsed_ms = (perf_counter() - started) * 1000.0
+                    if self.collector is not None:
+                        template = getattr(scope.get("route"), "path", UNMATCHED)
+                        self.collector.record_request(scope["method"], template, status, elapsed_ms)
+                    if self.access_log is not None:
+                        self.access_log(scope, status, elapsed_ms)
+            if status:
+                return
+        await self._observed_app(scope, receive, send, id_header, started)
+
+    async def _observed_app(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        id_header: Header | None,
+        started: float,
+    ) -> None:
+        """The app behind the body limit, with the request id added to its response headers
+        and the status the client got recorded (500 if it raised before answering). The
+        generated id is written into the request's headers too, as asgi-correlation-id does."""
+        status = 500
 
         async def respond(message: Message) -> None:
             nonlocal status
@@ -108,42 +152,46 @@ class EdgeMiddleware:
                     message["headers"] = [*message["headers"], id_header]
             await send(message)
 
-        started = time.perf_counter()
+        if id_header is not None and id_header not in scope["headers"]:  # a generated id
+            scope["headers"] = [*scope["headers"], id_header]  # (an invalid one is gone)
         try:
             await self._limited(scope, receive, respond)
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000.0
-            if self.metrics and not scope["path"].startswith(EXCLUDED_PREFIXES):
-                collector = self.collector or get_metrics()
-                collector.record_request(scope["method"], route_template(scope), status, elapsed_ms)
-            if self.access_log is not None:
-                self.access_log(scope, status, elapsed_ms)
+            self._record(scope, status, started)
 
-    def _request_id(self, scope: Scope) -> tuple[bytes, bytes]:
-        """The client's id if valid, else a new one (written into the request's headers too,
-        as asgi-correlation-id does); set as the context's correlation id for log lines.
-        Returns the response header that echoes it."""
+    def _record(self, scope: Scope, status: int, started: float) -> None:
+        elapsed_ms = (perf_counter() - started) * 1000.0
+        collector = self.collector
+        if collector is not None and not scope["path"].startswith(EXCLUDED_PREFIXES):
+            template = getattr(scope.get("route"), "path", UNMATCHED)  # as route_template()
+            collector.record_request(scope["method"], template, status, elapsed_ms)
+        if self.access_log is not None:
+            self.access_log(scope, status, elapsed_ms)
+
+    def _request_id(self, scope: Scope) -> Header:
+        """The client's id if valid, else a new one; set as the context's correlation id for
+        log lines. Returns the response header that echoes it."""
+        name = self._id_name
+        for key, value in scope["headers"]:
+            if key == name:
+                return self._given_id(scope, value)
+        request_id, encoded = new_request_id_encoded()
+        correlation_id.set(request_id)
+        return name, encoded
+
+    def _given_id(self, scope: Scope, value: bytes) -> Header:
+        """The id a client sent, echoed if valid; else a new one (logged, and the client's
+        taken out of the request's headers, as asgi-correlation-id does)."""
         assert self.request_ids is not None
         name = self._id_name
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
-        given: bytes | None = None
-        for key, value in headers:
-            if key == name:
-                given = value
-                break
-        if given:
-            request_id = given.decode("latin-1")
-            if self.request_ids.valid(request_id):
-                correlation_id.set(request_id)
-                return name, given
-            request_id = new_request_id()
-            _id_log.warning(_FAILED_VALIDATION, request_id)
-            headers = [h for h in headers if h[0] != name]
-        else:
-            request_id = new_request_id()
-        encoded = request_id.encode("latin-1")
-        scope["headers"] = [*headers, (name, encoded)]
+        given = value.decode("latin-1")
+        if self.request_ids.valid(given):
+            correlation_id.set(given)
+            return name, value
+        request_id, encoded = new_request_id_encoded()
+        _id_log.warning(_FAILED_VALIDATION, request_id)
         correlation_id.set(request_id)
+        scope["headers"] = [h for h in scope["headers"] if h[0] != name]
         return name, encoded
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -152,8 +200,6 @@ class EdgeMiddleware:
         declared = content_length(scope)
         if declared is not None and declared > limit:
             await refusal(limits.authenticated, scope, limit)(scope, receive, send)
-            return
-        if self.fast_path is not None and await self.fast_path(scope, send):
             return
         received = 0
 

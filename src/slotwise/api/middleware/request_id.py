@@ -10,19 +10,23 @@ ids its parent made, so two processes never hand out the same ones.
 from __future__ import annotations
 
 import os
+import re
 
 BATCH = 256
 _VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
 _RFC_4122_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
+_ID = re.compile(".{32}")  # splits the hex text into ids in C, not one slice per id
 _ready: list[str] = []
 
 
-def _refill() -> None:
+_ready_encoded: list[tuple[str, bytes]] = []
+
+
+def _refill(ready: list[str]) -> None:
     raw = bytearray(os.urandom(16 * BATCH))
     raw[6::16] = raw[6::16].translate(_VERSION_4)
     raw[8::16] = raw[8::16].translate(_RFC_4122_VARIANT)
-    text = raw.hex()
-    _ready.extend(text[i : i + 32] for i in range(0, len(text), 32))
+    ready.extend(_ID.findall(raw.hex()))
 
 
 def new_request_id() -> str:
@@ -30,8 +34,24 @@ def new_request_id() -> str:
     try:
         return _ready.pop()
     except IndexError:
-        _refill()
+        _refill(_ready)
         return _ready.pop()
 
 
-os.register_at_fork(after_in_child=_ready.clear)
+def new_request_id_encoded() -> tuple[str, bytes]:
+    """A fresh id and its ASCII bytes (a response header's value), both made per batch."""
+    try:
+        return _ready_encoded.pop()
+    except IndexError:
+        ids: list[str] = []
+        _refill(ids)
+        _ready_encoded.extend(zip(ids, map(str.encode, ids), strict=True))
+        return _ready_encoded.pop()
+
+
+def _forget() -> None:
+    _ready.clear()
+    _ready_encoded.clear()
+
+
+os.register_at_fork(after_in_child=_forget)
