@@ -92,3 +92,13 @@ async def test_both_serve_the_same_answer_only_one_with_a_request_id(tmp_path: P
     assert full_status == bare_status == 200
     assert full_body == bare_body
     assert full_id and not bare_id
+
+
+def test_fastapis_own_telemetry_is_off_in_both(tmp_path: Path) -> None:
+    """Tracing is ours (OTEL_* variables): FastAPI's native bridge stays off, so a process
+    with global OpenTelemetry providers gets one set of spans, and no request pays the
+    bridge's per-request provider lookups."""
+    settings = _settings(tmp_path, "t")
+    for app in (create_app(settings), create_app(settings, observability=False)):
+        assert not app._native_telemetry.enabled()  # FastAPI's check on every request
+        assert not any(app._telemetry[signal] for signal in ("tracing", "metrics", "logs"))

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from slotwise.api.auth import TokenTable, has_known_token
 from slotwise.api.docs import install_docs
@@ -57,6 +58,12 @@ conditional (412 `precondition_failed` when the resource changed meanwhile).
 #: Routes whose body limit is the bulk one, not the default.
 BULK_ROUTES = (("POST", "/api/slots/bulk"),)
 
+#: FastAPI's native OpenTelemetry bridge, off: tracing is ours (``observability.tracing``,
+#: switched by the OTEL_* variables), so a process with global providers set gets no second
+#: set of spans, and no request pays the bridge's per-request check (three environment
+#: lookups and three provider lookups, ~15 % of a cached hit's Python work).
+NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
 
 def create_app(settings: Settings | None = None, *, observability: bool = True) -> FastAPI:
     """A new application.
@@ -99,6 +106,7 @@ def create_app(settings: Settings | None = None, *, observability: bool = True) 
         # Served by install_docs from packaged assets instead of FastAPI's CDN pages.
         docs_url=None,
         redoc_url=None,
+        telemetry=NATIVE_TELEMETRY_OFF,
     )
     app.state.settings = settings
     app.state.tokens = TokenTable.from_settings(settings)
