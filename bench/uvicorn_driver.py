@@ -1,5 +1,5 @@
 """An ASGI app served by uvicorn's own HTTP protocol on a loopback socket, driven by a client
-in another thread, so the event loop's thread does what a worker does per request and
+in another process, so the event loop's thread does what a worker does per request and
 nothing else: wake up on the socket, parse the request, run the app, write the response.
 
 Why: a figure measured through an HTTP client in the same thread (httpx's
@@ -10,25 +10,35 @@ system calls). Here ``time.thread_time()`` read on the loop's thread is the serv
 time for the requests, user and kernel, whatever else the machine runs. The protocol is the
 ``HttpToolsProtocol`` that ``slotwise serve`` runs (``proxy_headers=False``, no uvicorn
 access log).
+
+Why another process, not a thread: a client thread shares the server's GIL, so every
+response paid a GIL hand-over (futex calls) that a worker serving other processes never
+pays; that constant, in both variants of a comparison, made the server's per-request CPU
+look larger and a difference between variants look smaller than in production. The client
+(``python -m bench.loopback_client``) is driven over a pipe, once per exchange.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
+import sys
 from email.utils import formatdate
+from pathlib import Path
 
 from starlette.types import ASGIApp
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+#: Where ``python -m bench.loopback_client`` finds the ``bench`` package.
+_ROOT = Path(__file__).resolve().parent.parent
+
 
 class LoopbackServer:
     """``async with LoopbackServer(app) as server``: ``await server.exchange(raw, n)`` sends
     the request ``raw`` ``n`` times, one after the other on one keep-alive connection (from
-    a worker thread), and returns the status codes."""
+    the client process), and returns the status codes."""
 
     def __init__(self, app: ASGIApp) -> None:
         config = Config(
@@ -42,7 +52,7 @@ class LoopbackServer:
         date = (b"date", formatdate(usegmt=True).encode("latin-1"))
         self._state.default_headers = [date, *config.encoded_headers]
         self._server: asyncio.Server | None = None
-        self._client: _Client | None = None
+        self._client: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> LoopbackServer:
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
@@ -50,54 +60,29 @@ class LoopbackServer:
             lambda: HttpToolsProtocol(self._config, self._state, app_state={}), "127.0.0.1", 0
         )
         port = self._server.sockets[0].getsockname()[1]
-        self._client = await asyncio.to_thread(_Client, port)
+        self._client = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.loopback_client", str(port),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=_ROOT,
+        )  # fmt: skip
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._client is not None:
-            self._client.close()
+            assert self._client.stdin is not None
+            self._client.stdin.close()
+            await self._client.wait()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
 
     async def exchange(self, raw: bytes, n: int) -> list[int]:
-        assert self._client is not None, "use LoopbackServer as an async context manager"
-        return await asyncio.to_thread(self._client.exchange, raw, n)
-
-
-class _Client:
-    """A blocking HTTP/1.1 client for responses with a ``content-length`` (all the bench's)."""
-
-    def __init__(self, port: int) -> None:
-        self._sock = socket.create_connection(("127.0.0.1", port))
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._buffer = b""
-
-    def exchange(self, raw: bytes, n: int) -> list[int]:
-        return [self._one(raw) for _ in range(n)]
-
-    def _one(self, raw: bytes) -> int:
-        self._sock.sendall(raw)
-        while b"\r\n\r\n" not in self._buffer:
-            self._read()
-        head, _, rest = self._buffer.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(rest) < length:
-            self._buffer = rest
-            self._read()
-            rest = self._buffer
-        self._buffer = rest[length:]
-        return int(head.split(b" ", 2)[1])
-
-    def _read(self) -> None:
-        chunk = self._sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("the server closed the connection")
-        self._buffer += chunk
-
-    def close(self) -> None:
-        self._sock.close()
+        """The statuses of ``n`` requests ``raw``, sent one after the other by the client."""
+        client = self._client
+        assert client is not None, "use LoopbackServer as an async context manager"
+        assert client.stdin is not None and client.stdout is not None
+        client.stdin.write(b"%d %s\n" % (n, raw.hex().encode()))
+        await client.stdin.drain()
+        line = await client.stdout.readline()
+        if not line:
+            raise ConnectionError(f"the client exited ({await client.wait()})")
+        return [int(status) for status in line.split()]
