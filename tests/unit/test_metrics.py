@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slotwise.observability.histogram import Histogram, bucket_bounds, bucket_index
+from slotwise.observability.histogram import (
+    _EDGES,
+    Histogram,
+    bucket_bounds,
+    bucket_by_log,
+    bucket_index,
+)
 from slotwise.observability.metrics import (
     L1_TIER,
     OTHER,
@@ -278,3 +285,17 @@ def test_merged_histograms_hold_every_sample() -> None:
     assert _state(merged) == _state(whole)
     assert merged.percentile(95) == whole.percentile(95)
     assert Histogram.merged([]).n == 0
+
+
+@given(st.floats(min_value=0.0, max_value=1e9, allow_nan=False))
+def test_the_bisected_bucket_is_the_formulas(ms: float) -> None:
+    assert bucket_index(ms) == bucket_by_log(ms)
+    for near in (math.nextafter(ms, 0.0), math.nextafter(ms, math.inf)):
+        assert bucket_index(near) == bucket_by_log(near)
+
+
+def test_every_bucket_edge_is_where_the_formula_puts_it() -> None:
+    for index, edge in enumerate(_EDGES):
+        assert bucket_by_log(math.nextafter(edge, 0.0)) <= index < bucket_by_log(edge)
+        assert bucket_index(math.nextafter(edge, 0.0)) == bucket_by_log(math.nextafter(edge, 0.0))
+        assert bucket_index(edge) == bucket_by_log(edge)

@@ -8,7 +8,7 @@ metrics keep per-name and per-endpoint percentiles without storing the samples t
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 MIN_MS = 0.01
@@ -17,11 +17,34 @@ BUCKETS = 175  # MIN_MS * GROWTH**174 ~ 160 s; the last bucket also takes anythi
 _LOG_GROWTH = math.log(GROWTH)
 
 
-def bucket_index(ms: float) -> int:
-    """The bucket a duration falls in (0 holds everything up to ``MIN_MS``)."""
+def bucket_by_log(ms: float) -> int:
+    """The bucket a duration falls in, by its definition (0 holds everything up to
+    ``MIN_MS``, then one per factor ``GROWTH``)."""
     if ms <= MIN_MS:
         return 0
     return min(BUCKETS - 1, 1 + int(math.log(ms / MIN_MS) / _LOG_GROWTH))
+
+
+def _first_above(index: int) -> float:
+    """The smallest float that ``bucket_by_log`` puts above bucket ``index`` (found from
+    the formula's estimate, then float by float)."""
+    x = MIN_MS * GROWTH**index
+    while bucket_by_log(x) > index:
+        x = math.nextafter(x, 0.0)
+    while bucket_by_log(x) <= index:
+        x = math.nextafter(x, math.inf)
+    return x
+
+
+#: Where each bucket ends: ``_EDGES[i]`` is the least duration past bucket ``i``. Computed
+#: once from ``bucket_by_log``, so a bisection over them puts every float exactly where the
+#: formula does, without a ``log`` per duration.
+_EDGES = tuple(_first_above(index) for index in range(BUCKETS - 1))
+
+
+def bucket_index(ms: float) -> int:
+    """The bucket a duration falls in (``bucket_by_log``'s, by bisection)."""
+    return bisect_right(_EDGES, ms)
 
 
 def bucket_bounds(index: int) -> tuple[float, float]:
@@ -57,19 +80,20 @@ class Histogram:
             self.max_ms = ms
 
     def add_sorted(self, samples: list[float]) -> None:
-        """``add`` for each of ``samples``, sorted ascending: one ``bucket_index`` per bucket
-        they fill (found by bisection) rather than one per sample, so a batch of requests that
-        took about as long costs a few calls, not one per request."""
+        """``add`` for each of ``samples``, sorted ascending: one bisection per bucket between
+        the smallest and the largest, not a bucket lookup per sample, so a batch of requests
+        that took about as long costs a few C calls, not one Python call per request."""
         count = len(samples)
         if not count:
             return
         counts = self.counts
         start = 0
-        while start < count:
-            index = bucket_index(samples[start])
-            end = bisect_right(samples, index, start, count, key=bucket_index)
+        last = bucket_index(samples[-1])
+        for index in range(bucket_index(samples[0]), last):
+            end = bisect_left(samples, _EDGES[index], start)  # the first past this bucket
             counts[index] += end - start
             start = end
+        counts[last] += count - start
         self.n += count
         self.total_ms += sum(samples)
         self.min_ms = min(self.min_ms, samples[0])
