@@ -25,12 +25,6 @@ CHUNK = 64 * 1024
 ADMIN_LINE = "Authorization: Bearer test-admin-token\r\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Server:
     port: int
@@ -41,7 +35,7 @@ class Server:
 def server(_engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One worker (uvicorn serves in the spawned process itself) on the test database
     (migrated by ``_engine``), the cache off: no Redis is touched."""
-    port = free_port()
+    port = servers.free_port()
     env = {**os.environ, "CACHE_ENABLED": "false", "SLOTWISE_LOG_LEVEL": "WARNING"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = (tmp_path_factory.mktemp("serve") / "server.log").open("wb")

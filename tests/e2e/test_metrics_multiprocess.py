@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,9 @@ ADMIN = {"Authorization": "Bearer test-admin-token"}
 pytestmark = pytest.mark.real_services
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
+    port = servers.free_port()
     prom_dir = tmp_path_factory.mktemp("prom")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(prom_dir)}
     process = servers.spawn(

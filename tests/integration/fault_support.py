@@ -22,17 +22,11 @@ from typing import IO, Any
 import httpx
 import redis
 
-from tests.servers import spawn, stop
+from tests.servers import free_port, spawn, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 PREFIX = "faults"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_port(port: int, proc: subprocess.Popen[Any], what: str, timeout: float = 30) -> None:

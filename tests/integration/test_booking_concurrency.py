@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -41,26 +38,6 @@ BOT = {"Authorization": "Bearer conc-bot"}
 BASE = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"slotwise serve exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("slotwise serve did not become ready")
-
-
 PIPE_CAPACITY = 64 * 1024
 PREFIX = f"slotwise-conc-{uuid.uuid4().hex[:8]}"
 
@@ -73,7 +50,7 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(_engine: AsyncEngine, server_log: Path) -> Iterator[str]:
     """Two uvicorn workers on a free loopback port, against the test database and Redis."""
-    port = _free_port()
+    port = servers.free_port()
     env = {
         **os.environ,
         "DATABASE_URL": DATABASE_URL,
@@ -95,11 +72,7 @@ def server(_engine: AsyncEngine, server_log: Path) -> Iterator[str]:
         proc = servers.spawn(cmd, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        try:
-            _wait_ready(url, proc)
-        except RuntimeError as exc:
-            tail = server_log.read_text(errors="replace")[-4000:]
-            raise RuntimeError(f"{exc}; server log:\n{tail}") from None
+        servers.wait_ready(url, proc, server_log)
         yield url
     finally:
         servers.stop(proc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -20,6 +19,7 @@ from slotwise.repositories import UnitOfWork
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.result import Failure, NotFoundError, Result, Success
 from slotwise.settings import Settings
+from tests import servers
 from tests.plugins.cache import cache_config_for_tests
 
 pytestmark = pytest.mark.usefixtures("cache")
@@ -184,17 +184,13 @@ async def test_add_resolves_the_new_id_after_the_flush(
 # --- without Redis ---------------------------------------------------------------------------
 
 
-def _dead_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_no_redis_reachable_runs_uncached_with_one_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = replace(
-        cache_config_for_tests(), url=f"redis://127.0.0.1:{_dead_port()}/0", connect_timeout=0.05
+        cache_config_for_tests(),
+        url=f"redis://127.0.0.1:{servers.free_port()}/0",
+        connect_timeout=0.05,
     )
     dead = CacheClient(config, build_redis(config))  # the production client, nothing listening
     cache_module.install_cache(dead)

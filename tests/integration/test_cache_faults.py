@@ -28,8 +28,8 @@ from tests.integration.fault_support import (
     Checker,
     PrivateRedis,
     Tally,
-    free_port,
 )
+from tests.servers import free_port
 
 pytestmark = pytest.mark.real_services
 

@@ -27,6 +27,7 @@ from slotwise.cache.client import CacheClient
 from slotwise.cache.config import build_redis
 from slotwise.repositories import UnitOfWork
 from slotwise.result import Success
+from tests import servers
 from tests.integration import foundation_data as fd
 from tests.integration.cache_support import hits_misses
 from tests.plugins.cache import cache_config_for_tests
@@ -36,17 +37,11 @@ pytestmark = pytest.mark.real_services
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class OwnRedis:
     """A redis-server of this test's own: start, kill -9, start again on the same data."""
 
     def __init__(self, folder: Path) -> None:
-        self.port = _free_port()
+        self.port = servers.free_port()
         self.folder = folder
         self.process: subprocess.Popen[bytes] | None = None
 

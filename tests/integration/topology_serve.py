@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,26 +26,6 @@ from tests.conftest import DATABASE_URL
 
 ADMIN = {"Authorization": "Bearer topo-admin"}
 START = "2031-05-05T09:00:00Z"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"slotwise serve exited: {log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"slotwise serve not ready: {log.read_text(errors='replace')[-3000:]}")
 
 
 def server_env(redis_env: dict[str, str], prefix: str) -> dict[str, str]:
@@ -75,13 +54,13 @@ def api_servers(redis_env: dict[str, str], prefix: str, logs: Path) -> Iterator[
     urls: list[str] = []
     try:
         for i in range(2):
-            port = free_port()
+            port = servers.free_port()
             log_path = logs / f"server{i}.log"
             cmd = [str(slotwise), "serve", "--host", "127.0.0.1", "--port", str(port)]
             with log_path.open("wb") as log:
                 procs.append(servers.spawn(cmd, server_env(redis_env, prefix), log))
             urls.append(f"http://127.0.0.1:{port}")
-            wait_ready(urls[-1], procs[-1], log_path)
+            servers.wait_ready(urls[-1], procs[-1], log_path)
         yield urls
     finally:
         for proc in procs:
