@@ -18,12 +18,11 @@ import pytest
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
-from slotwise.cache import client as cache_module
 from slotwise.cache.client import CacheClient
 from slotwise.cache.decorators import cached, invalidate_cache
 from slotwise.cache.shards import CLUSTER_SHARDS, shard_slot
 from slotwise.result import Result, Success
-from tests.plugins.cache import FAKE_SERVER, cache_config_for_tests
+from tests.plugins.cache import FAKE_SERVER, cache_config_for_tests, installed
 
 MULTI_KEY = {"MGET", "MSET", "EVAL", "EVALSHA"}
 
@@ -79,13 +78,8 @@ async def cluster_cache() -> AsyncIterator[CacheClient]:
     config = replace(cache_config_for_tests(), mode="cluster")
     client = CacheClient(config, redis)
     assert client.shards == CLUSTER_SHARDS
-    assert await client.connect()
-    cache_module.install_cache(client)
-    try:
+    async with installed(client):
         yield client
-    finally:
-        cache_module.install_cache(None)
-        await client.close()
 
 
 class Store:

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from slotwise.cache import client as cache_module
 from slotwise.cache.client import CacheClient
 from slotwise.cache.config import build_redis
 from slotwise.repositories import UnitOfWork
@@ -30,7 +29,7 @@ from slotwise.result import Success
 from tests import servers
 from tests.integration import foundation_data as fd
 from tests.integration.cache_support import hits_misses
-from tests.plugins.cache import cache_config_for_tests
+from tests.plugins.cache import cache_config_for_tests, installed
 
 pytestmark = pytest.mark.real_services
 
@@ -87,14 +86,8 @@ async def outage_cache(own_redis: OwnRedis) -> AsyncIterator[CacheClient]:
         connect_timeout=0.05,
         breaker_reset_after=0.05,
     )
-    client = CacheClient(config, build_redis(config))
-    assert await client.connect()
-    cache_module.install_cache(client)
-    try:
+    async with installed(CacheClient(config, build_redis(config))) as client:
         yield client
-    finally:
-        cache_module.install_cache(None)
-        await client.close()
 
 
 async def test_redis_killed_and_restarted_mid_test_no_failed_call_no_stale_read(

@@ -15,6 +15,7 @@ Imported by ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -55,19 +56,26 @@ async def reset_app_cache() -> None:
     await cache_module.clear_cache_from_settings()
 
 
-@pytest.fixture
-async def cache() -> AsyncIterator[CacheClient]:
-    """The process's cache for this test: connected and empty."""
-    client = CacheClient(cache_config_for_tests())
+@contextlib.asynccontextmanager
+async def installed(client: CacheClient) -> AsyncIterator[CacheClient]:
+    """``client`` connected and installed as the process's cache for the block, then
+    uninstalled and closed."""
     assert await client.connect(), "the test Redis is not reachable"
     cache_module.install_cache(client)
     try:
         yield client
     finally:
         cache_module.install_cache(None)
+        await client.close()
+
+
+@pytest.fixture
+async def cache() -> AsyncIterator[CacheClient]:
+    """The process's cache for this test: connected and empty."""
+    async with installed(CacheClient(cache_config_for_tests())) as client:
+        yield client
         redis = client.redis
         if redis is not None and TEST_REDIS_URL:
             keys = [k async for k in redis.scan_iter(match=f"{client.prefix}:*", count=1000)]
             if keys:
                 await redis.delete(*keys)
-        await client.close()
