@@ -68,7 +68,8 @@ class _Source:
         return Success(self.value)
 
 
-async def _per_call_us(call: Call, n: int) -> float:
+async def per_call_us(call: Call, n: int) -> float:
+    """Mean µs of ``n`` calls in a row."""
     start = time.perf_counter()
     for _ in range(n):
         await call()
@@ -83,7 +84,7 @@ async def _rounds(variants: dict[str, Call], n: int, rounds: int) -> dict[str, A
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(rounds):
         for name, call in variants.items():
-            samples[name].append(await _per_call_us(call, n))
+            samples[name].append(await per_call_us(call, n))
     return {
         name: {"median_us": statistics.median(v), "min_us": min(v), "rounds": len(v)}
         for name, v in samples.items()
@@ -241,7 +242,7 @@ async def _fill(redis: Redis, count: int) -> None:
 
 
 async def _invalidation_us(client: CacheClient, n: int) -> float:
-    return await _per_call_us(lambda: client.invalidate("recruiters:*"), n)
+    return await per_call_us(lambda: client.invalidate("recruiters:*"), n)
 
 
 async def _scan_delete_ms(redis: Redis, pattern: str) -> float:

@@ -21,7 +21,6 @@ import socket
 import statistics
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import workload
+from bench.cache_hit import Call, per_call_us
 from bench.context import BenchContext, Skip
 from bench.processes import ServerProcess, api_server
 from slotwise.cache import client as cache_module
@@ -42,7 +42,6 @@ from slotwise.settings import Settings
 SCRIPTS = Path(__file__).resolve().parents[1] / "deploy" / "local"
 TOPOLOGIES = ("standalone", "cluster", "sentinel")
 _VALUE = "Anna Petrova, senior recruiter; Moscow, Kazan; https://meet.example/anna " * 4
-Call = Callable[[], Awaitable[Any]]
 
 
 def _free_base(count: int, bus: bool) -> int:
@@ -95,13 +94,6 @@ class _Source:
         return Success(_VALUE)
 
 
-async def _per_call_us(call: Call, n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        await call()
-    return (time.perf_counter() - start) / n * 1e6
-
-
 async def hit_costs(configs: dict[str, CacheConfig], n: int, rounds: int) -> dict[str, Any]:
     """Median per-call µs of a ``@cached`` hit and of the raw floor on each topology,
     rounds interleaved over the topologies (drift cancels)."""
@@ -130,8 +122,8 @@ async def hit_costs(configs: dict[str, CacheConfig], n: int, rounds: int) -> dic
         for _ in range(rounds):
             for name, client in clients.items():
                 cache_module.install_cache(client)
-                samples[f"{name}:cached"].append(await _per_call_us(_hit(source), n))
-                samples[f"{name}:raw_get_decode"].append(await _per_call_us(floors[name], n))
+                samples[f"{name}:cached"].append(await per_call_us(_hit(source), n))
+                samples[f"{name}:raw_get_decode"].append(await per_call_us(floors[name], n))
         available = {name: client.available for name, client in clients.items()}
     finally:
         cache_module.install_cache(previous)
