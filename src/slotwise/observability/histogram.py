@@ -67,11 +67,7 @@ class Histogram:
         self.max_ms = 0.0
 
     def add(self, ms: float) -> None:
-        self.add_at(bucket_index(ms), ms)
-
-    def add_at(self, index: int, ms: float) -> None:
-        """``add`` with the bucket already known (one ``log`` for several histograms)."""
-        self.counts[index] += 1
+        self.counts[bucket_index(ms)] += 1
         self.n += 1
         self.total_ms += ms
         if ms < self.min_ms:

@@ -15,13 +15,14 @@ Prometheus families of ``slotwise.observability.prometheus``, which ``/metrics``
 workers.
 
 Requests and cache hits/misses, recorded on every request, are *published* in batches
-(``publish``): a request appends its duration to its series' list, a cache read appends its
-tier to a list (no lock: ``list.append`` is atomic), and the histograms, counters and
-Prometheus children are updated once per batch: the durations sorted, one ``inc`` per series
-and bucket, one bucket lookup per bucket filled rather than per sample. A batch is published
-when a series holds ``PUBLISH_BATCH`` records, ``PUBLISH_DELAY_S`` after its first record,
-before every scrape and summary of this process, and at shutdown; so this worker's own
-scrape is exact and another worker's records reach the shared metric files within
+(``publish``): a request appends one ``(method, route, status, ms)`` tuple to a list, a cache
+read appends its tier to another (no lock: ``list.append`` is atomic, and ``publish`` drains
+the lists without swapping them), and the histograms, counters and Prometheus children are
+updated once per batch: records grouped by series, each series' durations sorted, one
+bisection per bucket they span, one ``inc`` per series and bucket. A batch is published when
+``PUBLISH_BATCH`` records are pending, ``PUBLISH_DELAY_S`` after its first record, before
+every scrape and summary of this process, and at shutdown; so this worker's own scrape is
+exact and another worker's records reach the shared metric files within
 ``PUBLISH_DELAY_S``. Why so little per request: on a cached hit served from memory the whole
 request costs a few tens of µs, and the stack's share of it is a measured target (≤ 5 %).
 """
@@ -64,6 +65,8 @@ PUBLISH_DELAY_S = 0.05
 #: A pending request record's series (method, route, status) and its duration (ms).
 _SERIES_KEY = itemgetter(0, 1, 2)
 _DURATION = itemgetter(3)
+#: The request histogram's bucket bounds in ms, the unit records are kept in.
+_REQUEST_BOUNDS_MS = tuple(bound * 1000.0 for bound in prom.REQUEST_BOUNDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +154,7 @@ class _RequestSeries:
         if self.error:
             errors[self.key] = errors.get(self.key, 0) + count
         # Prometheus's bucket of a value is the first bound >= it: count those <= each bound.
-        at_most = [bisect_right(samples, bound * 1000.0) for bound in prom.REQUEST_BOUNDS]
+        at_most = [bisect_right(samples, bound) for bound in _REQUEST_BOUNDS_MS]
         buckets = [at_most[0]] + [b - a for a, b in pairwise(at_most)]
         return count, sum(samples) / 1000.0, buckets
 
@@ -463,8 +466,12 @@ class MetricsCollector:
     def cache_hit_rate(self) -> float:
         with self._lock:
             self._fold_reads()
-            hits, total = self._cache_hits, self._cache_hits + self._cache_misses
-        return 100.0 * hits / total if total else 0.0
+            return self._hit_rate()
+
+    def _hit_rate(self) -> float:
+        """Hits in percent of reads, from the folded totals (under the lock)."""
+        total = self._cache_hits + self._cache_misses
+        return 100.0 * self._cache_hits / total if total else 0.0
 
     def get_summary(self) -> dict[str, Any]:
         """This process's figures: hit rate, statements, endpoints with percentiles, pools."""
@@ -473,7 +480,6 @@ class MetricsCollector:
         with self._lock:
             self._fold_reads()
             cache_total = self._cache_hits + self._cache_misses
-            hit_rate = 100.0 * self._cache_hits / cache_total if cache_total else 0.0
             queries = {
                 "total": self.queries_total,
                 "slow": self.slow_queries,
@@ -504,7 +510,7 @@ class MetricsCollector:
                     "hits": self._cache_hits,
                     "misses": self._cache_misses,
                     "total": cache_total,
-                    "hit_rate": round(hit_rate, 2),
+                    "hit_rate": round(self._hit_rate(), 2),
                     "hits_by_tier": dict(self._hits_by_tier),
                     "misses_by_tier": dict(self._misses_by_tier),
                     "refreshes": self.cache_refreshes,
