@@ -30,6 +30,7 @@ from slotwise.api.auth import Role, TokenTable, bearer_token
 from slotwise.api.cached_pages import slots_page_key
 from slotwise.api.etag import etag_of
 from slotwise.api.fast_query import canonical_int, slot_list_query
+from slotwise.api.middleware.edge import Header
 from slotwise.api.render import render_json
 from slotwise.cache import codec as cache_codec
 from slotwise.cache.client import get_cache
@@ -44,8 +45,7 @@ RECRUITER_TEMPLATE = "/api/recruiters/{recruiter_id}"
 _RECRUITER_PREFIX = "/api/recruiters/"
 _JSON = b"application/json"
 
-#: A response header; a response ready to send: the body and every header, in Starlette's order.
-Header = tuple[bytes, bytes]
+#: A response ready to send: the body and every header, in Starlette's order.
 Answer = tuple[bytes, tuple[Header, ...]]
 #: Where a tier entry keeps the fast path's rendered answer.
 ANSWER = "fast_path.answer"

@@ -32,7 +32,7 @@ from slotwise.api.middleware.body_limit import (
     refusal,
     refusal_exception,
 )
-from slotwise.api.middleware.metrics import EXCLUDED_PREFIXES, UNMATCHED
+from slotwise.api.middleware.metrics import EXCLUDED_PREFIXES, UNMATCHED, route_template
 from slotwise.api.middleware.queries import route_name
 from slotwise.api.middleware.request_id import READY_ENCODED, new_request_id_encoded
 from slotwise.observability.metrics import MetricsCollector, get_metrics
@@ -96,7 +96,6 @@ class EdgeMiddleware:
         self.body_limits = body_limits
         self.request_ids = request_ids
         self._id_name = request_ids.raw_name if request_ids is not None else b""
-        self.metrics = metrics
         #: Where request metrics go (None: not recorded); the process-wide collector by default.
         self.collector = (collector or get_metrics()) if metrics else None
         self.access_log = access_log
@@ -137,7 +136,7 @@ class EdgeMiddleware:
             finally:
                 if status:  # answered (an API route's, never an excluded path), or raised
                     elapsed_ms = (perf_counter() - started) * 1000.0
-                    if self.collector is not None:
+                    if self.collector is not None:  # route_template(), written out
                         template = getattr(scope.get("route"), "path", UNMATCHED)
                         self.collector.record_request(scope["method"], template, status, elapsed_ms)
                     if self.access_log is not None:
@@ -178,8 +177,7 @@ class EdgeMiddleware:
         elapsed_ms = (perf_counter() - started) * 1000.0
         collector = self.collector
         if collector is not None and not scope["path"].startswith(EXCLUDED_PREFIXES):
-            template = getattr(scope.get("route"), "path", UNMATCHED)  # as route_template()
-            collector.record_request(scope["method"], template, status, elapsed_ms)
+            collector.record_request(scope["method"], route_template(scope), status, elapsed_ms)
         if self.access_log is not None:
             self.access_log(scope, status, elapsed_ms)
 
