@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
-from slotwise.api.middleware.request_id import BATCH, new_request_id
+from slotwise.api.middleware.request_id import BATCH, new_request_id, new_request_id_encoded
 
 
 def test_ids_are_version_4_uuids_in_hex_and_unique() -> None:
@@ -28,3 +28,9 @@ def test_a_forked_child_does_not_reuse_its_parents_ids() -> None:
     os.close(read)
     os.waitpid(pid, 0)
     assert child != new_request_id()
+
+
+def test_an_id_comes_with_its_bytes() -> None:
+    for _ in range(BATCH + 1):  # across a refill
+        text, encoded = new_request_id_encoded()
+        assert encoded == text.encode("ascii") and uuid.UUID(text).version == 4

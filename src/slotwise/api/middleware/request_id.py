@@ -16,8 +16,6 @@ BATCH = 256
 _VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
 _RFC_4122_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
 _ID = re.compile(".{32}")  # splits the hex text into ids in C, not one slice per id
-_ready: list[str] = []
-
 
 #: Ready ids with their ASCII bytes (a response header's value). The edge layer pops them
 #: inline, ``new_request_id_encoded()`` when it is empty: on a hit served from memory a
@@ -25,36 +23,22 @@ _ready: list[str] = []
 READY_ENCODED: list[tuple[str, bytes]] = []
 
 
-def _refill(ready: list[str]) -> None:
-    raw = bytearray(os.urandom(16 * BATCH))
-    raw[6::16] = raw[6::16].translate(_VERSION_4)
-    raw[8::16] = raw[8::16].translate(_RFC_4122_VARIANT)
-    ready.extend(_ID.findall(raw.hex()))
-
-
-def new_request_id() -> str:
-    """A fresh id (32 lowercase hex digits, a valid UUID4)."""
-    try:
-        return _ready.pop()
-    except IndexError:
-        _refill(_ready)
-        return _ready.pop()
-
-
 def new_request_id_encoded() -> tuple[str, bytes]:
-    """A fresh id and its ASCII bytes (a response header's value), both made per batch."""
+    """A fresh id and its ASCII bytes, both made per batch."""
     try:
         return READY_ENCODED.pop()
     except IndexError:
-        ids: list[str] = []
-        _refill(ids)
+        raw = bytearray(os.urandom(16 * BATCH))
+        raw[6::16] = raw[6::16].translate(_VERSION_4)
+        raw[8::16] = raw[8::16].translate(_RFC_4122_VARIANT)
+        ids = _ID.findall(raw.hex())
         READY_ENCODED.extend(zip(ids, map(str.encode, ids), strict=True))
         return READY_ENCODED.pop()
 
 
-def _forget() -> None:
-    _ready.clear()
-    READY_ENCODED.clear()
+def new_request_id() -> str:
+    """A fresh id (32 lowercase hex digits, a valid UUID4), from the same batches."""
+    return new_request_id_encoded()[0]
 
 
-os.register_at_fork(after_in_child=_forget)
+os.register_at_fork(after_in_child=READY_ENCODED.clear)
