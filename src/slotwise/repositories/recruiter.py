@@ -15,15 +15,8 @@ from slotwise.persistence.repository.base import Page
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.locking import LockingReads
 from slotwise.repositories.optimized_queries import OptimizedQueries
-from slotwise.repositories.refresh import Reread, refresh_after_commit
+from slotwise.repositories.refresh import refresh_after_commit
 from slotwise.result import Error, Result, Success
-
-
-def _reread_recruiter(recruiter_id: int) -> Reread:
-    async def reread(session: AsyncSession) -> object:
-        return await RecruiterRepository(session).get(recruiter_id)
-
-    return reread
 
 
 class RecruiterRepository(LockingReads[Recruiter]):
@@ -48,7 +41,7 @@ class RecruiterRepository(LockingReads[Recruiter]):
         saved = await super().update(entity)
         if isinstance(saved, Success):
             await schedule_invalidation(self.session, CacheKeys.recruiter_changed(saved.value.id))
-            await refresh_after_commit(self.session, _reread_recruiter(saved.value.id))
+            await refresh_after_commit(self.session, type(self), saved.value.id)
         return saved
 
     # The delete cascades to slots and clears cities' responsible_recruiter_id.

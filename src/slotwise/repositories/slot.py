@@ -20,7 +20,7 @@ from slotwise.domain.models import ACTIVE_STATUSES, Slot, SlotStatus
 from slotwise.persistence.repository.base import BaseRepository, Page
 from slotwise.repositories.cache_keys import CacheKeys
 from slotwise.repositories.optimized_queries import OptimizedQueries
-from slotwise.repositories.refresh import Reread, refresh_after_commit
+from slotwise.repositories.refresh import refresh_after_commit
 from slotwise.result import Error, Result, Success, ValidationError, failure
 
 
@@ -70,13 +70,6 @@ def _previous_recruiter(slot: Slot) -> int | None:
     return next((old for old in history.deleted if old is not None), None)
 
 
-def _reread_slot(slot_id: int) -> Reread:
-    async def reread(session: AsyncSession) -> object:
-        return await SlotRepository(session).get(slot_id)
-
-    return reread
-
-
 class SlotRepository(BaseRepository[Slot]):
     # The same loads as OptimizedQueries.slots_with_relations(): a list is one statement.
     load_options = OptimizedQueries.slot_load_options()
@@ -120,7 +113,7 @@ class SlotRepository(BaseRepository[Slot]):
             recruiters = [saved.value.recruiter_id, *([previous] if previous is not None else [])]
             targets = CacheKeys.slot_changed(saved.value.id, recruiters)
             await schedule_invalidation(self.session, targets)
-            await refresh_after_commit(self.session, _reread_slot(saved.value.id))
+            await refresh_after_commit(self.session, type(self), saved.value.id)
         return saved
 
     # Only the id is known after the delete: every free-slot list goes.
